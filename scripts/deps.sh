@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build and the tests need, when missing.
+# Usage: scripts/deps.sh [build|test|bench]
+set -euo pipefail
+packages=(gcc pkg-config meson ninja-build libmicrohttpd-dev libjansson-dev
+          libsqlite3-dev uuid-dev libpcre2-dev nettle-dev)
+case "${1:-build}" in
+  build) ;;
+  test) packages+=(check libsubunit-dev libcurl4-openssl-dev curl) ;;
+  bench) packages+=(wrk curl make libmicrohttpd-dev libsqlite3-dev) ;;
+  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}" >&2
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,62 @@
+#include "auth/auth.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static api_principal auth_default;
+
+void auth_set_default_principal(const api_principal *principal) {
+  auth_default = *principal;
+}
+
+bool auth_scope_granted(const char *granted, const char *scope) {
+  if (!scope || granted[0] == '\0')
+    return true;
+  char want[256];
+  snprintf(want, sizeof want, AUTH_SCOPE_PREFIX "%s", scope);
+  size_t n = strlen(want);
+  for (const char *p = granted; (p = strstr(p, want)) != NULL; p += n) {
+    bool starts = p == granted || p[-1] == ' ';
+    bool ends = p[n] == '\0' || p[n] == ' ';
+    if (starts && ends)
+      return true;
+  }
+  return false;
+}
+
+auth_result auth_check(store *s, const char *authorization,
+                       const char *api_key, const char *scope, bool no_auth,
+                       int64_t now_us, api_principal *out) {
+  if (!authorization || !*authorization) {
+    if (!no_auth)
+      return AUTH_DENIED;
+    *out = auth_default;
+    return AUTH_OK;
+  }
+  if (strncasecmp(authorization, "Bearer ", 7) != 0)
+    return AUTH_DENIED;
+  const char *token = authorization + 7;
+  while (*token == ' ')
+    token++;
+  if (!*token || strlen(token) > 256)
+    return AUTH_DENIED;
+  store_token_info info;
+  store_status st = store_token_get(s, token, &info);
+  if (st == STORE_NONE)
+    return AUTH_DENIED;
+  if (st != STORE_ONE)
+    return AUTH_STORE_ERROR;
+  if (info.expires_us <= now_us)
+    return AUTH_DENIED;
+  if (api_key && strcmp(api_key, info.api_key) != 0)
+    return AUTH_DENIED;
+  if (!auth_scope_granted(info.scopes, scope))
+    return AUTH_DENIED;
+  snprintf(out->org_id, sizeof out->org_id, "%s", info.org_id);
+  snprintf(out->app_client_id, sizeof out->app_client_id, "%s",
+           info.app_client_id);
+  snprintf(out->client_id, sizeof out->client_id, "%s", info.client_id);
+  snprintf(out->id, sizeof out->id, "%s", info.principal);
+  return AUTH_OK;
+}

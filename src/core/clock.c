@@ -1,0 +1,34 @@
+#include "core/clock.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <time.h>
+
+static _Atomic int64_t clock_offset_us;
+
+int64_t clock_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 +
+         atomic_load(&clock_offset_us);
+}
+
+int64_t clock_mono_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void clock_shift_us(int64_t offset_us) {
+  atomic_fetch_add(&clock_offset_us, offset_us);
+}
+
+void clock_format_iso(int64_t epoch_us, char *buf, size_t len) {
+  time_t secs = (time_t)(epoch_us / 1000000);
+  long micros = (long)(epoch_us % 1000000);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ld+0000",
+           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+           tm.tm_min, tm.tm_sec, micros);
+}

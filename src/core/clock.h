@@ -1,0 +1,21 @@
+/* The only place that reads the time. Tests (and a later issue) can pin or
+ * move the wall clock with clock_set_offset_us / clock_freeze_us. */
+#ifndef LAS_CORE_CLOCK_H
+#define LAS_CORE_CLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Wall clock, microseconds since the Unix epoch (adjusted by any offset). */
+int64_t clock_now_us(void);
+/* Monotonic clock in microseconds, for durations only. */
+int64_t clock_mono_us(void);
+/* Shift the wall clock by `offset_us` (cumulative with earlier shifts). */
+void clock_shift_us(int64_t offset_us);
+
+/* ISO 8601 UTC with microseconds, e.g. 2021-04-14T14:13:02.021412+0000.
+ * Writes into buf (at least CLOCK_ISO_LEN bytes). */
+#define CLOCK_ISO_LEN 32
+void clock_format_iso(int64_t epoch_us, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,34 @@
+/* Byte codecs and digests: base64 (RFC 4648, strict), SHA-256, HMAC-SHA-256. */
+#ifndef LAS_CORE_CODEC_H
+#define LAS_CORE_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Decodes strict standard base64 (padding required, no whitespace). Returns
+ * a malloc'ed buffer the caller frees, and its length in *out_len; NULL when
+ * the text is not valid base64. */
+unsigned char *codec_b64_decode_alloc(const char *text, size_t text_len,
+                                      size_t *out_len);
+/* Standard base64 of `len` bytes; malloc'ed NUL-terminated string. */
+char *codec_b64_encode_alloc(const void *data, size_t len);
+/* Decodes only the first bytes (up to `want`) of a base64 text, for sniffing
+ * file signatures without decoding everything. Returns bytes written. */
+size_t codec_b64_peek(const char *text, size_t text_len, unsigned char *out,
+                      size_t want);
+
+/* Lowercase hex SHA-256 of data into out (65 bytes). */
+void codec_sha256_hex(const void *data, size_t len, char out[65]);
+/* HMAC-SHA-256 of data with key into out (32 bytes). */
+void codec_hmac_sha256(const void *key, size_t key_len, const void *data,
+                       size_t len, uint8_t out[32]);
+/* Constant-time comparison of two NUL-terminated strings. */
+bool codec_equal_ct(const char *a, const char *b);
+
+/* URL-safe base64 without padding; malloc'ed. */
+char *codec_b64url_encode_alloc(const void *data, size_t len);
+/* Decodes URL-safe base64 without padding; malloc'ed, NULL when invalid. */
+unsigned char *codec_b64url_decode_alloc(const char *text, size_t *out_len);
+
+#endif

@@ -1,0 +1,154 @@
+#include "core/config.h"
+
+#include "core/log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_LEVEL } opt_kind;
+
+typedef struct {
+  const char *flag;
+  const char *env;
+  opt_kind kind;
+  size_t offset;
+  size_t size;
+  const char *help;
+} opt_spec;
+
+#define OPT(flag, env, kind, field, help)                                      \
+  { flag, env, kind, offsetof(config, field), sizeof(((config *)0)->field), help }
+
+/* The single list of settings: --help, env and flag parsing all read it. */
+static const opt_spec config_opts[] = {
+    OPT("--host", "LAS_HOST", OPT_STR, host, "address to listen on (default 127.0.0.1)"),
+    OPT("--port", "LAS_PORT", OPT_UINT, port, "TCP port (default 8080; 0 picks a free port)"),
+    OPT("--db", "LAS_DB", OPT_STR, db_path, "SQLite database file (default ./las-emulator.db; :memory: for a throw-away store)"),
+    OPT("--max-body-bytes", "LAS_MAX_BODY_BYTES", OPT_SIZE, max_body_bytes, "request body limit in bytes (default 10485760)"),
+    OPT("--log-level", "LAS_LOG_LEVEL", OPT_LEVEL, log_level, "debug|info|warn|error|off (default info: one line per request)"),
+    OPT("--threads", "LAS_THREADS", OPT_UINT, threads, "HTTP worker threads (default: one per core)"),
+    OPT("--no-auth", "LAS_NO_AUTH", OPT_BOOL, no_auth, "serve requests without credentials as the bootstrap organization"),
+    OPT("--allow-remote-no-auth", "LAS_ALLOW_REMOTE_NO_AUTH", OPT_BOOL, allow_remote_no_auth, "permit --no-auth on a non-loopback address"),
+    OPT("--validate-responses", "LAS_VALIDATE_RESPONSES", OPT_BOOL, validate_responses, "test mode: check every response against its schema; a mismatch is a 500"),
+    OPT("--client-id", "LAS_CLIENT_ID", OPT_STR, client_id, "bootstrap app client id (generated when unset)"),
+    OPT("--client-secret", "LAS_CLIENT_SECRET", OPT_STR, client_secret, "bootstrap app client secret (generated when unset)"),
+    OPT("--api-key", "LAS_API_KEY", OPT_STR, api_key, "bootstrap api key (generated when unset)"),
+};
+#define CONFIG_NOPTS (sizeof config_opts / sizeof config_opts[0])
+
+static bool config_set(config *cfg, const opt_spec *o, const char *value,
+                       char *err, size_t errlen) {
+  char *field = (char *)cfg + o->offset;
+  char *end = NULL;
+  switch (o->kind) {
+  case OPT_STR:
+    if (strlen(value) >= o->size) {
+      snprintf(err, errlen, "%s: value too long", o->flag);
+      return false;
+    }
+    memcpy(field, value, strlen(value) + 1);
+    return true;
+  case OPT_UINT:
+  case OPT_SIZE: {
+    errno = 0;
+    unsigned long long v = strtoull(value, &end, 10);
+    if (errno || !end || *end || !*value || value[0] == '-' ||
+        (o->kind == OPT_UINT && v > 65535 * 16)) {
+      snprintf(err, errlen, "%s: '%s' is not a valid number", o->flag, value);
+      return false;
+    }
+    if (o->kind == OPT_UINT)
+      *(unsigned *)(void *)field = (unsigned)v;
+    else
+      *(size_t *)(void *)field = (size_t)v;
+    return true;
+  }
+  case OPT_BOOL: {
+    bool on = strcmp(value, "1") == 0 || strcmp(value, "true") == 0 ||
+              strcmp(value, "yes") == 0;
+    bool off = strcmp(value, "0") == 0 || strcmp(value, "false") == 0 ||
+               strcmp(value, "no") == 0 || value[0] == '\0';
+    if (!on && !off) {
+      snprintf(err, errlen, "%s: '%s' is not a boolean", o->env, value);
+      return false;
+    }
+    *(bool *)(void *)field = on;
+    return true;
+  }
+  case OPT_LEVEL: {
+    int level = log_parse_level(value);
+    if (level < 0) {
+      snprintf(err, errlen, "%s: '%s' is not one of debug|info|warn|error|off",
+               o->flag, value);
+      return false;
+    }
+    *(int *)(void *)field = level;
+    return true;
+  }
+  }
+  return false;
+}
+
+config_result config_load(config *cfg, int argc, char **argv, char *err,
+                          size_t errlen) {
+  memset(cfg, 0, sizeof *cfg);
+  strcpy(cfg->host, "127.0.0.1");
+  cfg->port = 8080;
+  strcpy(cfg->db_path, "las-emulator.db");
+  cfg->max_body_bytes = 10u * 1024u * 1024u;
+  cfg->log_level = LOG_INFO;
+
+  for (size_t i = 0; i < CONFIG_NOPTS; i++) {
+    const char *v = getenv(config_opts[i].env);
+    if (v && !config_set(cfg, &config_opts[i], v, err, errlen))
+      return CONFIG_ERROR;
+  }
+  for (int a = 1; a < argc; a++) {
+    if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0)
+      return CONFIG_HELP;
+    const opt_spec *o = NULL;
+    const char *value = NULL;
+    for (size_t i = 0; i < CONFIG_NOPTS && !o; i++) {
+      size_t fl = strlen(config_opts[i].flag);
+      if (strncmp(argv[a], config_opts[i].flag, fl) != 0)
+        continue;
+      if (argv[a][fl] == '=') {
+        o = &config_opts[i];
+        value = argv[a] + fl + 1;
+      } else if (argv[a][fl] == '\0') {
+        o = &config_opts[i];
+      }
+    }
+    if (!o) {
+      snprintf(err, errlen, "unknown option '%s' (see --help)", argv[a]);
+      return CONFIG_ERROR;
+    }
+    if (!value) {
+      if (o->kind == OPT_BOOL) {
+        value = "true";
+      } else if (a + 1 < argc) {
+        value = argv[++a];
+      } else {
+        snprintf(err, errlen, "%s needs a value", o->flag);
+        return CONFIG_ERROR;
+      }
+    }
+    if (!config_set(cfg, o, value, err, errlen))
+      return CONFIG_ERROR;
+  }
+  if (cfg->max_body_bytes == 0) {
+    snprintf(err, errlen, "--max-body-bytes must be positive");
+    return CONFIG_ERROR;
+  }
+  return CONFIG_OK;
+}
+
+void config_print_help(FILE *out, const char *prog) {
+  fprintf(out, "Usage: %s [options]\n\nOptions (each also read from the "
+               "environment variable shown):\n", prog);
+  for (size_t i = 0; i < CONFIG_NOPTS; i++)
+    fprintf(out, "  %-24s %-26s %s\n", config_opts[i].flag,
+            config_opts[i].env, config_opts[i].help);
+  fprintf(out, "  %-24s %-26s %s\n", "--help", "", "show this help");
+}

@@ -1,0 +1,33 @@
+/* Server settings from flags and environment variables (flags win). */
+#ifndef LAS_CORE_CONFIG_H
+#define LAS_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct config {
+  char host[256];
+  unsigned port;
+  char db_path[1024];
+  size_t max_body_bytes;
+  int log_level;
+  bool no_auth;
+  bool allow_remote_no_auth;
+  unsigned threads; /* 0: one per core */
+  bool validate_responses;
+  /* Bootstrap credentials; empty means "generate". */
+  char client_id[256];
+  char client_secret[256];
+  char api_key[256];
+} config;
+
+typedef enum { CONFIG_OK, CONFIG_HELP, CONFIG_ERROR } config_result;
+
+/* Fills cfg from defaults, then the environment, then argv. On CONFIG_ERROR
+ * a reason is written into err. */
+config_result config_load(config *cfg, int argc, char **argv, char *err,
+                          size_t errlen);
+void config_print_help(FILE *out, const char *prog);
+
+#endif

@@ -1,0 +1,15 @@
+/* Leveled logging to stderr; one write(2) per line so lines from several
+ * threads never interleave. */
+#ifndef LAS_CORE_LOG_H
+#define LAS_CORE_LOG_H
+
+typedef enum { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_OFF } log_level;
+
+void log_set_level(log_level level);
+log_level log_get_level(void);
+/* Parses "debug|info|warn|error|off"; returns -1 when unknown. */
+int log_parse_level(const char *name);
+void log_msg(log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

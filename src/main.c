@@ -1,0 +1,115 @@
+/* las-emulator: a stateful emulator of the Lucidtech AI Services REST API. */
+#include "core/config.h"
+#include "core/log.h"
+#include "http/server.h"
+#include "resources/bootstrap.h"
+#include "resources/paging.h"
+#include "routing/dispatch.h"
+#include "auth/auth.h"
+#include "storage/store.h"
+#include "validation/schemas.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static bool main_is_loopback(const char *host) {
+  struct in_addr a4;
+  struct in6_addr a6;
+  if (inet_pton(AF_INET, host, &a4) == 1)
+    return (ntohl(a4.s_addr) >> 24) == 127;
+  if (inet_pton(AF_INET6, host, &a6) == 1)
+    return IN6_IS_ADDR_LOOPBACK(&a6);
+  return strcmp(host, "localhost") == 0;
+}
+
+static int main_fail(const char *what) {
+  fprintf(stderr, "las-emulator: %s\n", what);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  config cfg;
+  char err[512];
+  switch (config_load(&cfg, argc, argv, err, sizeof err)) {
+  case CONFIG_HELP:
+    config_print_help(stdout, argv[0]);
+    return 0;
+  case CONFIG_ERROR:
+    return main_fail(err);
+  case CONFIG_OK:
+    break;
+  }
+  log_set_level((log_level)cfg.log_level);
+  if (cfg.no_auth && !main_is_loopback(cfg.host) && !cfg.allow_remote_no_auth)
+    return main_fail("--no-auth serves anyone without credentials; it only "
+                     "runs on a loopback --host unless --allow-remote-no-auth "
+                     "is also given");
+
+  /* Signals are taken by sigwait below; worker threads inherit the mask. */
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  if (!schemas_init(err, sizeof err))
+    return main_fail(err);
+  if (!store_global_open(cfg.db_path, err, sizeof err)) {
+    schemas_free();
+    return main_fail(err);
+  }
+  store *db = store_thread();
+  bootstrap_info boot;
+  if (!db || !paging_init(db, err, sizeof err) ||
+      !bootstrap_run(db, &cfg, &boot, err, sizeof err)) {
+    store_global_close();
+    schemas_free();
+    return main_fail(db ? err : "cannot open the database");
+  }
+  auth_set_default_principal(&boot.principal);
+  dispatch_settings ds = {cfg.no_auth, cfg.validate_responses};
+  dispatch_configure(&ds);
+
+  http_settings hs = {cfg.host, cfg.port, cfg.threads, cfg.max_body_bytes};
+  http_server *srv = http_start(&hs, err, sizeof err);
+  if (!srv) {
+    store_global_close();
+    schemas_free();
+    return main_fail(err);
+  }
+  const char *shown_host = strchr(cfg.host, ':') ? "[%s]" : "%s";
+  char host[300];
+  snprintf(host, sizeof host, shown_host, cfg.host);
+  printf("las-emulator listening on http://%s:%u (also under /v1)\n", host,
+         http_port(srv));
+  printf("database: %s%s\n", strcmp(cfg.db_path, ":memory:") == 0
+                                 ? "temporary, removed at exit: "
+                                 : "",
+         store_global_path());
+  printf("organization: %s\n", boot.principal.org_id);
+  printf("LAS_CLIENT_ID=%s\n", boot.client_id);
+  printf("LAS_CLIENT_SECRET=%s\n",
+         boot.client_secret[0] ? boot.client_secret
+                               : "(as configured when it was created)");
+  printf("LAS_API_KEY=%s\n", boot.api_key);
+  printf("LAS_AUTH_ENDPOINT=http://%s:%u/oauth2/token\n", host, http_port(srv));
+  printf("LAS_API_ENDPOINT=http://%s:%u/v1\n", host, http_port(srv));
+  if (cfg.no_auth)
+    printf("--no-auth: requests without credentials act as the bootstrap app "
+           "client\n");
+  fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  log_msg(LOG_INFO, "signal %d: finishing in-flight requests", sig);
+  http_stop(srv);
+  store_thread_release();
+  store_global_close();
+  schemas_free();
+  log_msg(LOG_INFO, "stopped");
+  return 0;
+}

@@ -1,0 +1,139 @@
+#include "resources/bootstrap.h"
+
+#include "core/clock.h"
+#include "resources/app_clients.h"
+#include "resources/organizations.h"
+#include "resources/users.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  const config *cfg;
+  bootstrap_info *info;
+} bootstrap_ctx;
+
+static void bootstrap_copy_meta(store *s, const char *key, char *dst,
+                                size_t size) {
+  char *v = NULL;
+  if (store_meta_get(s, key, &v) == STORE_ONE)
+    snprintf(dst, size, "%s", v);
+  free(v);
+}
+
+/* Adds an app client with the configured credentials to the bootstrap
+ * organization, so a new LAS_CLIENT_ID works against an old database. */
+static store_status bootstrap_client(api_request *req, const config *cfg,
+                                     bootstrap_info *info) {
+  const char *cid = cfg->client_id[0] ? cfg->client_id : NULL;
+  const char *secret = cfg->client_secret[0] ? cfg->client_secret : NULL;
+  const char *key = cfg->api_key[0] ? cfg->api_key : NULL;
+  json_t *attrs = json_pack("{s:s, s:s}", "name", "bootstrap", "description",
+                            "created at startup by las-emulator");
+  json_t *client = NULL;
+  store_status st =
+      app_clients_make(req, attrs, cid, secret, key, true, &client);
+  json_decref(attrs);
+  if (st != STORE_ONE)
+    return st;
+  snprintf(info->client_id, sizeof info->client_id, "%s",
+           json_string_value(json_object_get(client, "clientId")));
+  snprintf(info->client_secret, sizeof info->client_secret, "%s",
+           json_string_value(json_object_get(client, "clientSecret")));
+  snprintf(info->api_key, sizeof info->api_key, "%s",
+           json_string_value(json_object_get(client, "apiKey")));
+  const char *app_id = json_string_value(json_object_get(client, "appClientId"));
+  snprintf(info->principal.app_client_id, sizeof info->principal.app_client_id,
+           "%s", app_id);
+  snprintf(info->principal.id, sizeof info->principal.id, "%s", app_id);
+  snprintf(info->principal.client_id, sizeof info->principal.client_id, "%s",
+           info->client_id);
+  json_decref(client);
+  if ((st = store_meta_put(req->db, "bootstrap_client_id", info->client_id)) !=
+          STORE_ONE ||
+      (st = store_meta_put(req->db, "bootstrap_app_client_id", app_id)) !=
+          STORE_ONE)
+    return st;
+  /* A generated secret is kept so that every start can print it: this is a
+   * local emulator, and the credentials are its front door. */
+  if (!secret)
+    st = store_meta_put(req->db, "bootstrap_client_secret",
+                        info->client_secret);
+  return st;
+}
+
+static store_status bootstrap_tx(store *s, void *arg) {
+  bootstrap_ctx *ctx = arg;
+  bootstrap_info *info = ctx->info;
+  api_request req;
+  memset(&req, 0, sizeof req);
+  req.db = s;
+  req.now_us = clock_now_us();
+  memset(info, 0, sizeof *info);
+
+  char *org = NULL;
+  store_status st = store_meta_get(s, "bootstrap_org_id", &org);
+  if (st == STORE_NONE) {
+    st = organizations_create(&req, "Default organization");
+    if (st == STORE_ONE)
+      st = store_meta_put(s, "bootstrap_org_id", req.principal.org_id);
+    json_t *user = NULL;
+    json_t *attrs = json_pack("{s:s, s:s}", "email", "admin@example.com",
+                              "name", "Administrator");
+    if (st == STORE_ONE)
+      st = users_make(&req, attrs, &user);
+    json_decref(attrs);
+    json_decref(user);
+    if (st == STORE_ONE)
+      st = bootstrap_client(&req, ctx->cfg, info);
+  } else if (st == STORE_ONE) {
+    snprintf(req.principal.org_id, sizeof req.principal.org_id, "%s", org);
+    free(org);
+    bootstrap_copy_meta(s, "bootstrap_client_id", info->client_id,
+                        sizeof info->client_id);
+    bootstrap_copy_meta(s, "bootstrap_client_secret", info->client_secret,
+                        sizeof info->client_secret);
+    bootstrap_copy_meta(s, "bootstrap_app_client_id",
+                        info->principal.app_client_id,
+                        sizeof info->principal.app_client_id);
+    store_client known;
+    const char *wanted = ctx->cfg->client_id[0] ? ctx->cfg->client_id
+                                                : info->client_id;
+    st = store_client_check(s, wanted, NULL, &known);
+    if (st == STORE_NONE) {
+      st = bootstrap_client(&req, ctx->cfg, info);
+    } else if (st == STORE_ONE) {
+      snprintf(info->client_id, sizeof info->client_id, "%s", wanted);
+      snprintf(info->api_key, sizeof info->api_key, "%s", known.api_key);
+      snprintf(info->principal.app_client_id,
+               sizeof info->principal.app_client_id, "%s", known.app_client_id);
+      snprintf(info->principal.id, sizeof info->principal.id, "%s",
+               known.app_client_id);
+      snprintf(info->principal.client_id, sizeof info->principal.client_id,
+               "%s", wanted);
+      if (ctx->cfg->client_secret[0])
+        snprintf(info->client_secret, sizeof info->client_secret, "%s",
+                 ctx->cfg->client_secret);
+      else if (ctx->cfg->client_id[0])
+        info->client_secret[0] = '\0';
+    }
+  }
+  memcpy(info->principal.org_id, req.principal.org_id,
+         sizeof info->principal.org_id);
+  return st;
+}
+
+bool bootstrap_run(store *s, const config *cfg, bootstrap_info *out,
+                   char *err, size_t errlen) {
+  bootstrap_ctx ctx = {cfg, out};
+  store_status st = store_write_tx(s, bootstrap_tx, &ctx);
+  if (st != STORE_ONE) {
+    snprintf(err, errlen,
+             st == STORE_NONE ? "bootstrap: the configured client id or api "
+                                "key is already used by another app client"
+                              : "bootstrap: cannot write the database");
+    return false;
+  }
+  return true;
+}

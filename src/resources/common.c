@@ -1,0 +1,22 @@
+/* Handlers shared by every path: CORS preflight, health, and the answer for
+ * operations that later issues implement. */
+#include "resources/resources.h"
+
+LAS_HANDLER(options_any) {
+  (void)req;
+  return api_ok(json_object());
+}
+
+LAS_HANDLER(not_implemented) {
+  (void)req;
+  return api_err(ERR_NOT_IMPLEMENTED);
+}
+
+LAS_HANDLER(health_get) {
+  if (!req->db)
+    return api_err(ERR_UNAVAILABLE);
+  int64_t n = store_obj_count(req->db, "organization", "");
+  if (n < 0)
+    return api_err(ERR_UNAVAILABLE);
+  return api_ok(json_pack("{s:s, s:s}", "status", "ok", "store", "ready"));
+}

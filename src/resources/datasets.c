@@ -1,0 +1,126 @@
+/* /datasets: numberOfDocuments is counted from the documents that name the
+ * dataset, so it is always true. */
+#include "resources/datasets.h"
+
+#include "resources/crud.h"
+#include "resources/resources.h"
+
+#include <string.h>
+
+static const crud_kind dataset_kind = {"dataset", "datasetId", "datasets",
+                                       NULL, "numberOfDatasetsAllowed"};
+
+static const char *const dataset_fields[] = {
+    "name", "description", "containsPersonallyIdentifiableInformation",
+    "retentionInDays", NULL};
+static const char *const dataset_patch_fields[] = {"name", "description",
+                                                   NULL};
+
+enum { DATASET_DEFAULT_RETENTION_DAYS = 1825 };
+
+store_status datasets_load(const api_request *req, const char *id,
+                           json_t **out) {
+  return crud_load(req, &dataset_kind, id, out);
+}
+
+/* Adds what is derived rather than stored. false on a store error. */
+static bool dataset_present(const api_request *req, json_t *ds) {
+  const char *id = json_string_value(json_object_get(ds, "datasetId"));
+  int64_t n =
+      store_obj_count_parent(req->db, "document", req->principal.org_id, id);
+  if (n < 0)
+    return false;
+  json_object_set_new(ds, "numberOfDocuments", json_integer(n));
+  return true;
+}
+
+static api_response dataset_reply(const api_request *req, json_t *ds) {
+  if (!dataset_present(req, ds)) {
+    json_decref(ds);
+    return api_err(ERR_UNAVAILABLE);
+  }
+  return api_ok(ds);
+}
+
+LAS_HANDLER(datasets_list) {
+  api_response resp = crud_list(req, &dataset_kind, NULL, NULL);
+  if (resp.status != 200)
+    return resp;
+  size_t i;
+  json_t *ds;
+  json_array_foreach(json_object_get(resp.body, "datasets"), i, ds) {
+    if (!dataset_present(req, ds)) {
+      json_decref(resp.body);
+      return api_err(ERR_UNAVAILABLE);
+    }
+  }
+  return resp;
+}
+
+LAS_HANDLER(datasets_create) {
+  api_response fail;
+  if (!crud_within_limit(req, &dataset_kind, &fail))
+    return fail;
+  char id[IDS_MAX_LEN];
+  json_t *ds = crud_new(req, &dataset_kind, id);
+  json_object_set_new(ds, "name", json_null());
+  json_object_set_new(ds, "description", json_null());
+  json_object_set_new(ds, "containsPersonallyIdentifiableInformation",
+                      json_false());
+  json_object_set_new(ds, "retentionInDays",
+                      json_integer(DATASET_DEFAULT_RETENTION_DAYS));
+  json_object_set_new(ds, "storageLocation", json_string("EU"));
+  json_object_set_new(ds, "version", json_integer(0));
+  json_object_set_new(ds, "groundTruthSummary", json_object());
+  crud_copy_fields(ds, req->body, dataset_fields);
+  store_status st = crud_insert(req, &dataset_kind, id, NULL, NULL, ds);
+  if (st != STORE_ONE) {
+    json_decref(ds);
+    return api_store_err(st);
+  }
+  return dataset_reply(req, ds);
+}
+
+LAS_HANDLER(datasets_get) {
+  json_t *ds = NULL;
+  store_status st = datasets_load(req, crud_path_id(req), &ds);
+  if (st != STORE_ONE)
+    return api_store_err(st);
+  return dataset_reply(req, ds);
+}
+
+LAS_HANDLER(datasets_update) {
+  api_response resp = crud_patch(req, &dataset_kind, dataset_patch_fields);
+  if (resp.status != 200)
+    return resp;
+  return dataset_reply(req, resp.body);
+}
+
+/* A dataset with documents is not deleted: the documents would be left
+ * pointing at nothing. Delete them first (DELETE /documents?datasetId=…). */
+LAS_HANDLER(datasets_delete) {
+  const char *id = crud_path_id(req);
+  json_t *ds = NULL;
+  store_status st = datasets_load(req, id, &ds);
+  if (st != STORE_ONE)
+    return api_store_err(st);
+  if (!dataset_present(req, ds)) {
+    json_decref(ds);
+    return api_err(ERR_UNAVAILABLE);
+  }
+  json_int_t n = json_integer_value(json_object_get(ds, "numberOfDocuments"));
+  if (n > 0) {
+    json_decref(ds);
+    return api_errf(ERR_BAD_REQUEST,
+                    "datasetId: dataset still holds %lld documents; delete "
+                    "them first (DELETE /documents?datasetId=%s)",
+                    (long long)n, id);
+  }
+  store_obj_key key = {dataset_kind.kind, req->principal.org_id, id};
+  st = store_obj_delete(req->db, &key);
+  if (st != STORE_ONE) {
+    json_decref(ds);
+    return api_store_err(st);
+  }
+  return api_ok(ds);
+}

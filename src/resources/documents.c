@@ -1,0 +1,177 @@
+/* /documents: base64 content checked against contentType by its file
+ * signature; ground truth; consentId; datasetId must exist; list and bulk
+ * delete filtered by consentId/datasetId (repeatable), paginated. */
+#include "resources/crud.h"
+#include "resources/datasets.h"
+#include "resources/resources.h"
+
+#include "core/codec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const crud_kind document_kind = {"document", "documentId", "documents",
+                                        "content", NULL};
+
+enum { DOCUMENT_DEFAULT_RETENTION_DAYS = 1825 };
+
+/* The leading bytes each accepted content type starts with. */
+static const struct {
+  const char *content_type;
+  const unsigned char *magic;
+  size_t len;
+} document_signatures[] = {
+    {"application/pdf", (const unsigned char *)"%PDF-", 5},
+    {"image/jpeg", (const unsigned char *)"\xff\xd8\xff", 3},
+    {"image/png", (const unsigned char *)"\x89PNG\r\n\x1a\n", 8},
+    {"image/tiff", (const unsigned char *)"II*\0", 4},
+    {"image/tiff", (const unsigned char *)"MM\0*", 4},
+};
+
+static api_response document_check_content(const json_t *body) {
+  json_t *content = json_object_get(body, "content");
+  const char *type = json_string_value(json_object_get(body, "contentType"));
+  size_t len = 0;
+  unsigned char *raw = codec_b64_decode_alloc(
+      json_string_value(content), json_string_length(content), &len);
+  if (!raw)
+    return api_errf(ERR_BAD_REQUEST, "content: must be base64 encoded");
+  bool known = false, matches = false;
+  for (size_t i = 0;
+       i < sizeof document_signatures / sizeof document_signatures[0]; i++) {
+    if (strcmp(document_signatures[i].content_type, type) != 0)
+      continue;
+    known = true;
+    matches |= len >= document_signatures[i].len &&
+               memcmp(raw, document_signatures[i].magic,
+                      document_signatures[i].len) == 0;
+  }
+  free(raw);
+  if (known && !matches)
+    return api_errf(ERR_BAD_REQUEST,
+                    "content: does not match contentType %s (wrong file "
+                    "signature)",
+                    type);
+  api_response ok = {.status = 0};
+  return ok;
+}
+
+/* 400 unless the body's datasetId names a dataset of the caller. */
+static api_response document_check_dataset(const api_request *req) {
+  const char *ds_id = json_string_value(json_object_get(req->body, "datasetId"));
+  api_response ok = {.status = 0};
+  if (!ds_id)
+    return ok;
+  json_t *ds = NULL;
+  store_status st = datasets_load(req, ds_id, &ds);
+  json_decref(ds);
+  if (st == STORE_NONE)
+    return api_errf(ERR_BAD_REQUEST, "datasetId: dataset %s does not exist",
+                    ds_id);
+  if (st != STORE_ONE)
+    return api_store_err(st);
+  return ok;
+}
+
+static const char *document_str(const json_t *doc, const char *field) {
+  return json_string_value(json_object_get(doc, field));
+}
+
+/* Reads a repeatable id filter, checking each value's pattern. */
+static bool document_filter(const api_request *req, const char *name,
+                            const char *kind, json_t **out,
+                            api_response *fail) {
+  *out = api_query_all(req, name);
+  size_t i;
+  json_t *v;
+  json_array_foreach(*out, i, v) {
+    if (!ids_valid(kind, json_string_value(v))) {
+      *fail = api_errf(ERR_BAD_REQUEST,
+                       "%s: must match pattern ^las:%s:[a-f0-9]{32}$", name,
+                       kind);
+      json_decref(*out);
+      *out = NULL;
+      return false;
+    }
+  }
+  return true;
+}
+
+static api_response document_list_filtered(api_request *req) {
+  json_t *datasets = NULL, *consents = NULL;
+  api_response fail;
+  if (!document_filter(req, "datasetId", "dataset", &datasets, &fail))
+    return fail;
+  if (!document_filter(req, "consentId", "consent", &consents, &fail)) {
+    json_decref(datasets);
+    return fail;
+  }
+  api_response resp = crud_list(req, &document_kind, datasets, consents);
+  json_decref(datasets);
+  json_decref(consents);
+  return resp;
+}
+
+LAS_HANDLER(documents_list) { return document_list_filtered(req); }
+
+LAS_HANDLER(documents_delete_many) { return document_list_filtered(req); }
+
+LAS_HANDLER(documents_create) {
+  api_response check = document_check_content(req->body);
+  if (check.status)
+    return check;
+  check = document_check_dataset(req);
+  if (check.status)
+    return check;
+  char id[IDS_MAX_LEN];
+  json_t *doc = crud_new(req, &document_kind, id);
+  json_object_set_new(doc, "contentType",
+                      json_string(document_str(req->body, "contentType")));
+  json_object_set_new(doc, "consentId", json_null());
+  json_object_set_new(doc, "datasetId", json_null());
+  json_object_set_new(doc, "groundTruth", json_array());
+  json_object_set_new(doc, "retentionInDays",
+                      json_integer(DOCUMENT_DEFAULT_RETENTION_DAYS));
+  static const char *const fields[] = {"consentId", "datasetId", "groundTruth",
+                                       "retentionInDays", "content", NULL};
+  crud_copy_fields(doc, req->body, fields);
+  store_status st =
+      crud_insert(req, &document_kind, id, document_str(doc, "datasetId"),
+                  document_str(doc, "consentId"), doc);
+  if (st != STORE_ONE) {
+    json_decref(doc);
+    return api_store_err(st);
+  }
+  /* The upload is not echoed back; GET /documents/{id} returns it. */
+  json_object_set_new(doc, "content", json_null());
+  return api_ok(doc);
+}
+
+LAS_HANDLER(documents_get) { return crud_get(req, &document_kind); }
+
+LAS_HANDLER(documents_update) {
+  api_response check = document_check_dataset(req);
+  if (check.status)
+    return check;
+  const char *id = crud_path_id(req);
+  json_t *doc = NULL;
+  store_status st = crud_load(req, &document_kind, id, &doc);
+  if (st != STORE_ONE)
+    return api_store_err(st);
+  static const char *const fields[] = {"groundTruth", "retentionInDays",
+                                       "datasetId", NULL};
+  crud_copy_fields(doc, req->body, fields);
+  crud_touch(doc, req);
+  st = crud_save(req, &document_kind, id, document_str(doc, "datasetId"),
+                 document_str(doc, "consentId"), doc);
+  if (st != STORE_ONE) {
+    json_decref(doc);
+    return api_store_err(st);
+  }
+  return api_ok(doc);
+}
+
+LAS_HANDLER(documents_delete) {
+  api_response resp = crud_delete(req, &document_kind);
+  return resp;
+}

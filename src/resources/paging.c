@@ -1,0 +1,117 @@
+#include "resources/paging.h"
+
+#include "core/codec.h"
+#include "core/ids.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { PAGING_KEY_LEN = 32, PAGING_MAC_LEN = 16 };
+
+static unsigned char paging_key[PAGING_KEY_LEN];
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+bool paging_init(store *s, char *err, size_t errlen) {
+  char *hex = NULL;
+  store_status st = store_meta_get(s, "paging_key", &hex);
+  if (st == STORE_NONE) {
+    char fresh[2 * PAGING_KEY_LEN + 1];
+    ids_random_hex(PAGING_KEY_LEN, fresh);
+    if (store_meta_put(s, "paging_key", fresh) != STORE_ONE) {
+      snprintf(err, errlen, "cannot store the paging key");
+      return false;
+    }
+    hex = strdup(fresh);
+  } else if (st != STORE_ONE) {
+    snprintf(err, errlen, "cannot read the paging key");
+    return false;
+  }
+  if (!hex || strlen(hex) != 2 * PAGING_KEY_LEN) {
+    free(hex);
+    snprintf(err, errlen, "paging key is malformed");
+    return false;
+  }
+  for (int i = 0; i < PAGING_KEY_LEN; i++)
+    paging_key[i] = (unsigned char)(hexval(hex[2 * i]) << 4 |
+                                    hexval(hex[2 * i + 1]));
+  free(hex);
+  return true;
+}
+
+static void paging_mac(const char *context, int64_t seq,
+                       unsigned char out[PAGING_MAC_LEN]) {
+  char msg[1024];
+  int n = snprintf(msg, sizeof msg, "%lld|%s", (long long)seq, context);
+  uint8_t full[32];
+  codec_hmac_sha256(paging_key, sizeof paging_key, msg,
+                    (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1, full);
+  memcpy(out, full, PAGING_MAC_LEN);
+}
+
+json_t *paging_next_token(const char *context, int64_t last_seq, bool more) {
+  if (!more)
+    return json_null();
+  unsigned char raw[8 + PAGING_MAC_LEN];
+  for (int i = 0; i < 8; i++)
+    raw[i] = (unsigned char)((uint64_t)last_seq >> (56 - 8 * i));
+  paging_mac(context, last_seq, raw + 8);
+  char *text = codec_b64url_encode_alloc(raw, sizeof raw);
+  json_t *token = json_string(text);
+  free(text);
+  return token;
+}
+
+bool paging_parse(const api_request *req, const char *context,
+                  paging_args *out, api_response *fail) {
+  out->limit = PAGING_DEFAULT_MAX;
+  out->after_seq = 0;
+  const char *max = api_query(req, "maxResults");
+  if (max) {
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(max, &end, 10);
+    if (!*max || errno || *end || v < 1 || v > PAGING_LIMIT) {
+      *fail = api_errf(ERR_BAD_REQUEST,
+                       "maxResults: must be an integer from 1 to %d",
+                       PAGING_LIMIT);
+      return false;
+    }
+    out->limit = (int)v;
+  }
+  const char *token = api_query(req, "nextToken");
+  if (token && *token) {
+    size_t len = 0;
+    unsigned char *raw = codec_b64url_decode_alloc(token, &len);
+    bool ok = raw && len == 8 + PAGING_MAC_LEN;
+    int64_t seq = 0;
+    if (ok) {
+      uint64_t u = 0;
+      for (int i = 0; i < 8; i++)
+        u = u << 8 | raw[i];
+      seq = (int64_t)u;
+      unsigned char mac[PAGING_MAC_LEN];
+      paging_mac(context, seq, mac);
+      unsigned char diff = 0;
+      for (int i = 0; i < PAGING_MAC_LEN; i++)
+        diff |= (unsigned char)(mac[i] ^ raw[8 + i]);
+      ok = diff == 0 && seq >= 0;
+    }
+    free(raw);
+    if (!ok) {
+      *fail = api_errf(ERR_BAD_REQUEST,
+                       "nextToken: is not a token this list returned");
+      return false;
+    }
+    out->after_seq = seq;
+  }
+  return true;
+}

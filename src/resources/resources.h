@@ -1,0 +1,73 @@
+/* Every API handler, one file per resource under src/resources/. The route
+ * table (src/routing/routes.c) maps paths and methods to these. */
+#ifndef LAS_RESOURCES_RESOURCES_H
+#define LAS_RESOURCES_RESOURCES_H
+
+#include "routing/api.h"
+
+#define LAS_HANDLER(name) api_response name(api_request *req)
+
+/* common.c */
+LAS_HANDLER(options_any);
+LAS_HANDLER(not_implemented);
+LAS_HANDLER(health_get);
+
+/* oauth.c */
+LAS_HANDLER(oauth_token);
+
+/* app_clients.c */
+LAS_HANDLER(app_clients_list);
+LAS_HANDLER(app_clients_create);
+LAS_HANDLER(app_clients_update);
+LAS_HANDLER(app_clients_delete);
+
+/* assets.c */
+LAS_HANDLER(assets_list);
+LAS_HANDLER(assets_create);
+LAS_HANDLER(assets_get);
+LAS_HANDLER(assets_update);
+LAS_HANDLER(assets_delete);
+
+/* datasets.c */
+LAS_HANDLER(datasets_list);
+LAS_HANDLER(datasets_create);
+LAS_HANDLER(datasets_get);
+LAS_HANDLER(datasets_update);
+LAS_HANDLER(datasets_delete);
+
+/* documents.c */
+LAS_HANDLER(documents_list);
+LAS_HANDLER(documents_create);
+LAS_HANDLER(documents_delete_many);
+LAS_HANDLER(documents_get);
+LAS_HANDLER(documents_update);
+LAS_HANDLER(documents_delete);
+
+/* models.c */
+LAS_HANDLER(models_list);
+LAS_HANDLER(models_create);
+LAS_HANDLER(models_get);
+LAS_HANDLER(models_update);
+LAS_HANDLER(models_delete);
+
+/* organizations.c */
+LAS_HANDLER(organizations_get);
+LAS_HANDLER(organizations_update);
+
+/* secrets.c */
+LAS_HANDLER(secrets_list);
+LAS_HANDLER(secrets_create);
+LAS_HANDLER(secrets_update);
+LAS_HANDLER(secrets_delete);
+
+/* signup.c */
+LAS_HANDLER(signup_create);
+
+/* users.c */
+LAS_HANDLER(users_list);
+LAS_HANDLER(users_create);
+LAS_HANDLER(users_get);
+LAS_HANDLER(users_update);
+LAS_HANDLER(users_delete);
+
+#endif

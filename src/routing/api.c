@@ -1,0 +1,67 @@
+#include "routing/api.h"
+
+#include "core/clock.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+api_response api_ok(json_t *body) {
+  api_response r = {.status = 200, .body = body};
+  return r;
+}
+
+static api_response api_message(err_code code, const char *message) {
+  api_response r = {.status = err_status(code),
+                    .body = json_pack("{s:s}", "message", message)};
+  return r;
+}
+
+api_response api_err(err_code code) {
+  return api_message(code, err_message(code));
+}
+
+api_response api_errf(err_code code, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return api_message(code, msg);
+}
+
+api_response api_store_err(store_status st) {
+  switch (st) {
+  case STORE_NONE:
+    return api_err(ERR_NOT_FOUND);
+  case STORE_BUSY:
+    return api_err(ERR_UNAVAILABLE);
+  default:
+    return api_err(ERR_INTERNAL);
+  }
+}
+
+const char *api_query(const api_request *req, const char *key) {
+  for (size_t i = 0; i < req->n_query; i++)
+    if (strcmp(req->query[i].key, key) == 0)
+      return req->query[i].value;
+  return NULL;
+}
+
+json_t *api_query_all(const api_request *req, const char *key) {
+  json_t *all = NULL;
+  for (size_t i = 0; i < req->n_query; i++) {
+    if (strcmp(req->query[i].key, key) != 0)
+      continue;
+    if (!all)
+      all = json_array();
+    json_array_append_new(all, json_string(req->query[i].value));
+  }
+  return all;
+}
+
+json_t *api_now_json(const api_request *req) {
+  char buf[CLOCK_ISO_LEN];
+  clock_format_iso(req->now_us, buf, sizeof buf);
+  return json_string(buf);
+}

@@ -1,0 +1,81 @@
+/* The contract between the HTTP layer and the resource handlers. A handler
+ * gets a parsed, validated request and returns a status and a JSON body; it
+ * never sees libmicrohttpd, so it can be called from a unit test directly. */
+#ifndef LAS_ROUTING_API_H
+#define LAS_ROUTING_API_H
+
+#include "core/errors.h"
+#include "storage/store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define API_MAX_PATH_PARAMS 3
+
+typedef struct api_param {
+  const char *key;
+  const char *value;
+} api_param;
+
+/* Who is calling: resolved from the access token (or --no-auth). */
+typedef struct api_principal {
+  char org_id[64];
+  char app_client_id[64];
+  char client_id[256];
+  char id[64]; /* createdBy/updatedBy: the app client or the user */
+} api_principal;
+
+struct route;
+
+typedef struct api_request {
+  const struct route *route;
+  const char *method;
+  const char *path;
+  const char *path_params[API_MAX_PATH_PARAMS];
+  size_t n_path_params;
+  const api_param *query; /* every query argument, repeated keys included */
+  size_t n_query;
+  const api_param *headers; /* only what handlers need (see http layer) */
+  size_t n_headers;
+  json_t *body; /* parsed JSON body (borrowed), NULL when none */
+  const char *raw_body;
+  size_t raw_body_len;
+  const char *content_type;
+  const char *authorization;
+  api_principal principal;
+  bool authenticated;
+  store *db;
+  int64_t now_us; /* request time from the clock module */
+} api_request;
+
+typedef struct api_response {
+  unsigned status;
+  json_t *body; /* owned; NULL means {} */
+  char allow[128]; /* Allow header for 405 */
+  const char *content_type; /* NULL: application/json */
+} api_response;
+
+typedef api_response (*api_handler)(api_request *req);
+
+/* 200 with body (takes the reference). */
+api_response api_ok(json_t *body);
+/* An error from the registry with its default message. */
+api_response api_err(err_code code);
+/* An error from the registry with a specific message. */
+api_response api_errf(err_code code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Maps a failed store status to 404 (NONE), 503 (BUSY) or 500. */
+api_response api_store_err(store_status st);
+
+/* The value of the first query argument `key`, or NULL. */
+const char *api_query(const api_request *req, const char *key);
+/* All values of a (repeatable) query argument as a NEW JSON array, or NULL
+ * when the argument is absent. */
+json_t *api_query_all(const api_request *req, const char *key);
+
+/* Current time as an ISO 8601 JSON string (NEW reference). */
+json_t *api_now_json(const api_request *req);
+
+#endif

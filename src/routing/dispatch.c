@@ -1,0 +1,193 @@
+#include "routing/dispatch.h"
+
+#include "auth/auth.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "routing/router.h"
+#include "validation/schemas.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static dispatch_settings dispatch_cfg;
+
+void dispatch_configure(const dispatch_settings *settings) {
+  dispatch_cfg = *settings;
+}
+
+static bool dispatch_is_write(const char *method) {
+  return strcmp(method, "GET") != 0 && strcmp(method, "OPTIONS") != 0;
+}
+
+/* application/json, optionally with parameters such as charset. */
+static bool dispatch_is_json(const char *content_type) {
+  if (!content_type)
+    return false;
+  while (*content_type == ' ')
+    content_type++;
+  size_t n = strlen("application/json");
+  return strncasecmp(content_type, "application/json", n) == 0 &&
+         (content_type[n] == '\0' || content_type[n] == ';' ||
+          content_type[n] == ' ');
+}
+
+/* Parses and validates the JSON body of routes that declare a schema. */
+static bool dispatch_body(const route *r, const dispatch_input *in,
+                          json_t **body, api_response *fail) {
+  *body = NULL;
+  if (r->flags & ROUTE_FORM_BODY)
+    return true;
+  bool has_body = in->body_len > 0;
+  if (!r->request_schema || strcmp(r->method, "OPTIONS") == 0) {
+    /* Bodies sent where none is documented are ignored, as the service
+     * does; but whatever is sent must at least be JSON when it says so. */
+    return true;
+  }
+  if (!dispatch_is_json(in->content_type)) {
+    *fail = api_errf(ERR_UNSUPPORTED_MEDIA_TYPE,
+                     "Content-Type must be application/json");
+    return false;
+  }
+  if (!has_body) {
+    *fail = api_errf(ERR_BAD_REQUEST, "body: must be a JSON object");
+    return false;
+  }
+  json_error_t jerr;
+  *body = json_loadb(in->body, in->body_len, JSON_REJECT_DUPLICATES, &jerr);
+  if (!*body) {
+    *fail = api_errf(ERR_BAD_REQUEST,
+                     "body: malformed JSON at line %d column %d: %s",
+                     jerr.line, jerr.column, jerr.text);
+    return false;
+  }
+  const js_schema *schema = schemas_get(r->request_schema);
+  char err[512];
+  if (schema && !js_validate(schema, *body, "body", err, sizeof err)) {
+    /* The root of a body is not named in messages about its fields. */
+    const char *msg = strncmp(err, "body.", 5) == 0 ? err + 5 : err;
+    *fail = api_errf(ERR_BAD_REQUEST, "%s", msg);
+    json_decref(*body);
+    *body = NULL;
+    return false;
+  }
+  return true;
+}
+
+typedef struct {
+  const route *r;
+  api_request *req;
+  api_response resp;
+} dispatch_tx;
+
+static store_status dispatch_tx_run(store *s, void *arg) {
+  dispatch_tx *tx = arg;
+  (void)s;
+  json_decref(tx->resp.body);
+  tx->resp = tx->r->handler(tx->req);
+  if (tx->resp.status < 300)
+    return STORE_ONE;
+  /* A 503 from a handler means the store was busy: try again. */
+  return tx->resp.status == err_status(ERR_UNAVAILABLE) ? STORE_BUSY
+                                                        : STORE_NONE;
+}
+
+static api_response dispatch_run(const route *r, api_request *req) {
+  if (!dispatch_is_write(r->method) || !req->db)
+    return r->handler(req);
+  dispatch_tx tx = {r, req, {0}};
+  store_status st = store_write_tx(req->db, dispatch_tx_run, &tx);
+  if (st == STORE_ONE || tx.resp.status >= 400) {
+    if (st == STORE_ONE || st == STORE_NONE)
+      return tx.resp;
+  }
+  json_decref(tx.resp.body);
+  return api_store_err(st);
+}
+
+/* Test mode: a response that does not match its schema is a server bug. */
+static void dispatch_check_response(const route *r, api_response *resp) {
+  if (!r->response_schema || resp->status >= 300)
+    return;
+  const js_schema *schema = schemas_get(r->response_schema);
+  char err[512];
+  if (!schema) {
+    snprintf(err, sizeof err, "no schema %s", r->response_schema);
+  } else if (js_validate(schema, resp->body ? resp->body : json_object(),
+                         "response", err, sizeof err)) {
+    return;
+  }
+  log_msg(LOG_ERROR, "response of %s %s does not match %s: %s", r->method,
+          r->path, r->response_schema, err);
+  json_decref(resp->body);
+  *resp = api_errf(ERR_INTERNAL, "response does not match schema %s: %s",
+                   r->response_schema, err);
+}
+
+api_response dispatch_request(const dispatch_input *in) {
+  const route *r = NULL;
+  const char *params[API_MAX_PATH_PARAMS] = {0};
+  size_t n_params = 0;
+  char param_buf[512];
+  char allow[128];
+  router_result m =
+      router_match(in->method, in->path, &r, params, &n_params, param_buf,
+                   sizeof param_buf, allow, sizeof allow);
+  if (m == ROUTER_NO_PATH)
+    return api_err(ERR_NOT_FOUND);
+  if (m == ROUTER_NO_METHOD) {
+    api_response resp = api_errf(ERR_METHOD_NOT_ALLOWED,
+                                 "%s is not allowed here; allowed: %s",
+                                 in->method, allow);
+    snprintf(resp.allow, sizeof resp.allow, "%s", allow);
+    return resp;
+  }
+
+  api_request req = {0};
+  req.route = r;
+  req.method = in->method;
+  req.path = in->path;
+  memcpy(req.path_params, params, sizeof params);
+  req.n_path_params = n_params;
+  req.query = in->query;
+  req.n_query = in->n_query;
+  req.raw_body = in->body;
+  req.raw_body_len = in->body_len;
+  req.content_type = in->content_type;
+  req.authorization = in->authorization;
+  req.now_us = clock_now_us();
+
+  if (strcmp(r->method, "OPTIONS") == 0)
+    return r->handler(&req);
+
+  req.db = store_thread();
+  if (!req.db)
+    return api_err(ERR_UNAVAILABLE);
+
+  if (!(r->flags & ROUTE_PUBLIC)) {
+    auth_result a = auth_check(req.db, in->authorization, in->api_key,
+                               r->scope, dispatch_cfg.no_auth, req.now_us,
+                               &req.principal);
+    if (a == AUTH_STORE_ERROR)
+      return api_err(ERR_UNAVAILABLE);
+    if (a != AUTH_OK)
+      return api_err(ERR_FORBIDDEN);
+    req.authenticated = true;
+  }
+
+  char err[256];
+  if (!router_check_params(r, params, n_params, err, sizeof err))
+    return api_errf(ERR_BAD_REQUEST, "%s", err);
+
+  api_response fail;
+  json_t *body = NULL;
+  if (!dispatch_body(r, in, &body, &fail))
+    return fail;
+  req.body = body;
+
+  api_response resp = dispatch_run(r, &req);
+  json_decref(body);
+  if (dispatch_cfg.validate_responses)
+    dispatch_check_response(r, &resp);
+  return resp;
+}

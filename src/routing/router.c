@@ -1,0 +1,144 @@
+#include "routing/router.h"
+
+#include "core/ids.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Compares one template segment with one path segment; a `{name}` segment
+ * matches any non-empty text. */
+static bool router_segment_matches(const char *tpl, size_t tlen,
+                                   const char *seg, size_t slen) {
+  if (tlen > 1 && tpl[0] == '{')
+    return slen > 0;
+  return tlen == slen && memcmp(tpl, seg, slen) == 0;
+}
+
+/* Walks template and path together; collects parameters when `buf` given. */
+static bool router_path_matches(const char *tpl, const char *path,
+                                const char *params[], size_t *n_params,
+                                char *buf, size_t buflen) {
+  size_t used = 0, n = 0;
+  while (*tpl == '/' && *path == '/') {
+    tpl++;
+    path++;
+    size_t tlen = strcspn(tpl, "/");
+    size_t slen = strcspn(path, "/");
+    if (!router_segment_matches(tpl, tlen, path, slen))
+      return false;
+    if (tpl[0] == '{' && buf) {
+      if (n == API_MAX_PATH_PARAMS || used + slen + 1 > buflen)
+        return false;
+      memcpy(buf + used, path, slen);
+      buf[used + slen] = '\0';
+      params[n++] = buf + used;
+      used += slen + 1;
+    }
+    tpl += tlen;
+    path += slen;
+  }
+  if (*tpl != '\0' || *path != '\0')
+    return false;
+  if (n_params)
+    *n_params = n;
+  return true;
+}
+
+router_result router_match(const char *method, const char *path,
+                           const route **out,
+                           const char *params[API_MAX_PATH_PARAMS],
+                           size_t *n_params, char *buf, size_t buflen,
+                           char *allow, size_t allowlen) {
+  if (strncmp(path, "/v1/", 4) == 0)
+    path += 3;
+  /* A trailing slash names the same resource. */
+  char trimmed[1024];
+  size_t plen = strlen(path);
+  if (plen > 1 && path[plen - 1] == '/' && plen < sizeof trimmed) {
+    memcpy(trimmed, path, plen - 1);
+    trimmed[plen - 1] = '\0';
+    path = trimmed;
+  }
+  bool path_known = false;
+  if (allowlen)
+    allow[0] = '\0';
+  for (size_t i = 0; i < routes_count; i++) {
+    const route *r = &routes[i];
+    if (!router_path_matches(r->path, path, NULL, NULL, NULL, 0))
+      continue;
+    path_known = true;
+    if (strcmp(r->method, method) == 0) {
+      *out = r;
+      router_path_matches(r->path, path, params, n_params, buf, buflen);
+      return ROUTER_MATCH;
+    }
+    size_t used = strlen(allow);
+    snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "",
+             r->method);
+  }
+  return path_known ? ROUTER_NO_METHOD : ROUTER_NO_PATH;
+}
+
+/* Which ID kind each path parameter carries. */
+static const char *router_param_kind(const route *r, const char *name) {
+  static const struct {
+    const char *param;
+    const char *kind;
+  } kinds[] = {
+      {"appClientId", "app-client"}, {"assetId", "asset"},
+      {"datasetId", "dataset"},      {"documentId", "document"},
+      {"logId", "log"},              {"modelId", "model"},
+      {"dataBundleId", "model-data-bundle"},
+      {"organizationId", "organization"},
+      {"secretId", "secret"},        {"transitionId", "transition"},
+      {"userId", "user"},            {"workflowId", "workflow"},
+  };
+  if (strcmp(name, "executionId") == 0)
+    return strncmp(r->path, "/transitions", 12) == 0 ? "transition-execution"
+                                                      : "workflow-execution";
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+    if (strcmp(kinds[i].param, name) == 0)
+      return kinds[i].kind;
+  return NULL;
+}
+
+/* Built-in transitions are named, not numbered (las:transition:commons-…). */
+static bool router_commons_transition(const char *id) {
+  const char *prefix = "las:transition:commons-";
+  size_t n = strlen(prefix);
+  if (strncmp(id, prefix, n) != 0 || id[n] == '\0')
+    return false;
+  for (const char *p = id + n; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+          (*p >= 'A' && *p <= 'Z') || *p == '-'))
+      return false;
+  return true;
+}
+
+bool router_check_params(const route *r, const char *const *params,
+                         size_t n_params, char *err, size_t errlen) {
+  const char *tpl = r->path;
+  size_t i = 0;
+  while ((tpl = strchr(tpl, '{')) != NULL && i < n_params) {
+    const char *end = strchr(tpl, '}');
+    char name[64];
+    size_t len = (size_t)(end - tpl - 1);
+    if (len >= sizeof name)
+      len = sizeof name - 1;
+    memcpy(name, tpl + 1, len);
+    name[len] = '\0';
+    tpl = end;
+    const char *value = params[i++];
+    const char *kind = router_param_kind(r, name);
+    if (!kind || ids_valid(kind, value))
+      continue;
+    if (strcmp(name, "organizationId") == 0 && strcmp(value, "me") == 0)
+      continue;
+    if (strcmp(name, "transitionId") == 0 && router_commons_transition(value))
+      continue;
+    snprintf(err, errlen, "%s: must match pattern ^las:%s:[a-f0-9]{32}$", name,
+             kind);
+    return false;
+  }
+  return true;
+}

@@ -1,0 +1,45 @@
+/* The route table and path matching. Every documented operation is one row
+ * of `routes` (src/routing/routes.c): method, path template, handler,
+ * request/response schema and the scope a token needs. */
+#ifndef LAS_ROUTING_ROUTER_H
+#define LAS_ROUTING_ROUTER_H
+
+#include "routing/api.h"
+
+#include <stddef.h>
+
+enum {
+  ROUTE_PUBLIC = 1u << 0,   /* no credentials needed */
+  ROUTE_FORM_BODY = 1u << 1 /* body is a form (token endpoint), not JSON */
+};
+
+typedef struct route {
+  const char *method;
+  const char *path; /* template, e.g. "/models/{modelId}" */
+  api_handler handler;
+  const char *request_schema;  /* schema name or NULL */
+  const char *response_schema; /* schema name or NULL */
+  const char *scope; /* e.g. "models:read"; NULL for public routes */
+  unsigned flags;
+} route;
+
+extern const route routes[];
+extern const size_t routes_count;
+
+typedef enum { ROUTER_MATCH, ROUTER_NO_PATH, ROUTER_NO_METHOD } router_result;
+
+/* Matches path (with or without the /v1 prefix) and method. On a match, the
+ * path parameters are copied into buf and pointed to from params. On
+ * ROUTER_NO_METHOD, `allow` receives the comma-separated allowed methods. */
+router_result router_match(const char *method, const char *path,
+                           const route **out,
+                           const char *params[API_MAX_PATH_PARAMS],
+                           size_t *n_params, char *buf, size_t buflen,
+                           char *allow, size_t allowlen);
+
+/* Checks path parameters against their ID patterns. Returns false with a
+ * message like "modelId: must match pattern ^las:model:[a-f0-9]{32}$". */
+bool router_check_params(const route *r, const char *const *params,
+                         size_t n_params, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,131 @@
+/* The route table: every documented operation, plus OPTIONS on each of the
+ * 31 documented paths, plus the token and health endpoints. Scopes are the
+ * reference's `api.lucidtech.ai/<scope>`. Rows for resources of later issues
+ * point at not_implemented (501) until those land. */
+#include "resources/resources.h"
+#include "routing/router.h"
+
+#define OPT(path) {"OPTIONS", path, options_any, NULL, NULL, NULL, ROUTE_PUBLIC}
+#define TODO(method, path, req, resp, scope)                                   \
+  {method, path, not_implemented, req, resp, scope, 0}
+
+const route routes[] = {
+    /* method, path, handler, request schema, response schema, scope, flags */
+    {"GET", "/health", health_get, NULL, NULL, NULL, ROUTE_PUBLIC},
+    {"POST", "/oauth2/token", oauth_token, NULL, NULL, NULL,
+     ROUTE_PUBLIC | ROUTE_FORM_BODY},
+    {"POST", "/token", oauth_token, NULL, NULL, NULL,
+     ROUTE_PUBLIC | ROUTE_FORM_BODY},
+
+    {"GET", "/appClients", app_clients_list, NULL, "AppClients", "appclients:read", 0},
+    {"POST", "/appClients", app_clients_create, "PostAppClients", "AppClient", "appclients:write", 0},
+    OPT("/appClients"),
+    {"DELETE", "/appClients/{appClientId}", app_clients_delete, NULL, "AppClient", "appclients:write", 0},
+    {"PATCH", "/appClients/{appClientId}", app_clients_update, "PatchAppClientId", "AppClient", "appclients:write", 0},
+    OPT("/appClients/{appClientId}"),
+
+    {"GET", "/assets", assets_list, NULL, "Assets", "assets:read", 0},
+    {"POST", "/assets", assets_create, "PostAssets", "Asset", "assets:write", 0},
+    OPT("/assets"),
+    {"DELETE", "/assets/{assetId}", assets_delete, NULL, "Asset", "assets:write", 0},
+    {"GET", "/assets/{assetId}", assets_get, NULL, "Asset", "assets:read", 0},
+    {"PATCH", "/assets/{assetId}", assets_update, "PatchAssetId", "Asset", "assets:write", 0},
+    OPT("/assets/{assetId}"),
+
+    {"GET", "/datasets", datasets_list, NULL, "Datasets", "datasets:read", 0},
+    {"POST", "/datasets", datasets_create, "PostDatasets", "Dataset", "datasets:write", 0},
+    OPT("/datasets"),
+    {"DELETE", "/datasets/{datasetId}", datasets_delete, NULL, "Dataset", "datasets:write", 0},
+    {"GET", "/datasets/{datasetId}", datasets_get, NULL, "Dataset", "datasets:read", 0},
+    {"PATCH", "/datasets/{datasetId}", datasets_update, "PatchDatasetId", "Dataset", "datasets:write", 0},
+    OPT("/datasets/{datasetId}"),
+
+    {"DELETE", "/documents", documents_delete_many, NULL, "Documents", "documents:write", 0},
+    {"GET", "/documents", documents_list, NULL, "Documents", "documents:read", 0},
+    {"POST", "/documents", documents_create, "PostDocuments", "Document", "documents:write", 0},
+    OPT("/documents"),
+    {"DELETE", "/documents/{documentId}", documents_delete, NULL, "Document", "documents:write", 0},
+    {"GET", "/documents/{documentId}", documents_get, NULL, "Document", "documents:read", 0},
+    {"PATCH", "/documents/{documentId}", documents_update, "PatchDocumentId", "Document", "documents:write", 0},
+    OPT("/documents/{documentId}"),
+
+    TODO("GET", "/logs", NULL, "Logs", "logs:read"),
+    OPT("/logs"),
+    TODO("GET", "/logs/{logId}", NULL, "Log", "logs:read"),
+    OPT("/logs/{logId}"),
+
+    {"GET", "/models", models_list, NULL, "Models", "models:read", 0},
+    {"POST", "/models", models_create, "PostModels", "Model", "models:write", 0},
+    OPT("/models"),
+    {"DELETE", "/models/{modelId}", models_delete, NULL, "Model", "models:write", 0},
+    {"GET", "/models/{modelId}", models_get, NULL, "Model", "models:read", 0},
+    {"PATCH", "/models/{modelId}", models_update, "PatchModelId", "Model", "models:write", 0},
+    OPT("/models/{modelId}"),
+
+    TODO("GET", "/models/{modelId}/dataBundles", NULL, "DataBundles", "databundles:read"),
+    TODO("POST", "/models/{modelId}/dataBundles", "PostDataBundles", "DataBundle", "databundles:write"),
+    OPT("/models/{modelId}/dataBundles"),
+    TODO("DELETE", "/models/{modelId}/dataBundles/{dataBundleId}", NULL, "DataBundle", "databundles:write"),
+    TODO("PATCH", "/models/{modelId}/dataBundles/{dataBundleId}", "PatchDataBundleId", "DataBundle", "databundles:write"),
+    OPT("/models/{modelId}/dataBundles/{dataBundleId}"),
+
+    OPT("/organizations"),
+    {"GET", "/organizations/{organizationId}", organizations_get, NULL, "Organization", "organizations:read", 0},
+    {"PATCH", "/organizations/{organizationId}", organizations_update, "PatchOrganizationId", "Organization", "organizations:write", 0},
+    OPT("/organizations/{organizationId}"),
+
+    TODO("GET", "/predictions", NULL, "Predictions", "predictions:read"),
+    TODO("POST", "/predictions", "PostPredictions", "Prediction", "predictions:write"),
+    OPT("/predictions"),
+
+    {"GET", "/secrets", secrets_list, NULL, "Secrets", "secrets:read", 0},
+    {"POST", "/secrets", secrets_create, "PostSecrets", "Secret", "secrets:write", 0},
+    OPT("/secrets"),
+    {"DELETE", "/secrets/{secretId}", secrets_delete, NULL, "Secret", "secrets:write", 0},
+    {"PATCH", "/secrets/{secretId}", secrets_update, "PatchSecretId", "Secret", "secrets:write", 0},
+    OPT("/secrets/{secretId}"),
+
+    OPT("/signup"),
+    {"POST", "/signup", signup_create, "PostSignUp", "SignUp", NULL, ROUTE_PUBLIC},
+
+    TODO("GET", "/transitions", NULL, "Transitions", "transitions:read"),
+    TODO("POST", "/transitions", "PostTransitions", "Transition", "transitions:write"),
+    OPT("/transitions"),
+    TODO("DELETE", "/transitions/{transitionId}", NULL, "Transition", "transitions:write"),
+    TODO("GET", "/transitions/{transitionId}", NULL, "Transition", "transitions:read"),
+    TODO("PATCH", "/transitions/{transitionId}", "PatchTransitionId", "Transition", "transitions:write"),
+    OPT("/transitions/{transitionId}"),
+    TODO("GET", "/transitions/{transitionId}/executions", NULL, "TransitionExecutions", "transitions.executions:read"),
+    TODO("POST", "/transitions/{transitionId}/executions", "PostTransitionExecution", "TransitionExecution", "transitions.executions:write"),
+    OPT("/transitions/{transitionId}/executions"),
+    TODO("GET", "/transitions/{transitionId}/executions/{executionId}", NULL, "TransitionExecution", "transitions.executions:read"),
+    TODO("PATCH", "/transitions/{transitionId}/executions/{executionId}", "PatchTransistionExecutionId", "TransitionExecution", "transitions.executions:write"),
+    OPT("/transitions/{transitionId}/executions/{executionId}"),
+    TODO("POST", "/transitions/{transitionId}/executions/{executionId}/heartbeats", "PostHeartbeats", NULL, "transitions.executions.heartbeats:write"),
+    OPT("/transitions/{transitionId}/executions/{executionId}/heartbeats"),
+
+    {"GET", "/users", users_list, NULL, "Users", "users:read", 0},
+    {"POST", "/users", users_create, "PostUsers", "User", "users:write", 0},
+    OPT("/users"),
+    {"DELETE", "/users/{userId}", users_delete, NULL, "User", "users:write", 0},
+    {"GET", "/users/{userId}", users_get, NULL, "User", "users:read", 0},
+    {"PATCH", "/users/{userId}", users_update, "PatchUserId", "User", "users:write", 0},
+    OPT("/users/{userId}"),
+
+    TODO("GET", "/workflows", NULL, "Workflows", "workflows:read"),
+    TODO("POST", "/workflows", "PostWorkflows", "Workflow", "workflows:write"),
+    OPT("/workflows"),
+    TODO("DELETE", "/workflows/{workflowId}", NULL, "Workflow", "workflows:write"),
+    TODO("GET", "/workflows/{workflowId}", NULL, "Workflow", "workflows:read"),
+    TODO("PATCH", "/workflows/{workflowId}", "PatchWorkflowId", "Workflow", "workflows:write"),
+    OPT("/workflows/{workflowId}"),
+    TODO("GET", "/workflows/{workflowId}/executions", NULL, "WorkflowExecutions", "workflows.executions:read"),
+    TODO("POST", "/workflows/{workflowId}/executions", "PostWorkflowExecutions", "WorkflowExecution", "workflows.executions:write"),
+    OPT("/workflows/{workflowId}/executions"),
+    TODO("DELETE", "/workflows/{workflowId}/executions/{executionId}", NULL, "WorkflowExecution", "workflows.executions:write"),
+    TODO("GET", "/workflows/{workflowId}/executions/{executionId}", NULL, "WorkflowExecution", "workflows.executions:read"),
+    TODO("PATCH", "/workflows/{workflowId}/executions/{executionId}", "PatchWorkflowExecutionId", "WorkflowExecution", "workflows.executions:write"),
+    OPT("/workflows/{workflowId}/executions/{executionId}"),
+};
+
+const size_t routes_count = sizeof routes / sizeof routes[0];

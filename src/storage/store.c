@@ -1,0 +1,761 @@
+/* SQLite behind the store interface: connections, migrations, transactions
+ * and one prepared statement per query. */
+#include "storage/store.h"
+
+#include "core/clock.h"
+#include "core/codec.h"
+#include "core/embedded.h"
+#include "core/ids.h"
+#include "core/log.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STORE_PAGE_SQL                                                         \
+  "SELECT seq, id, body FROM objects WHERE org_id = ?1 AND kind = ?2 AND "     \
+  "seq > ?3 "
+#define STORE_FILTER_SQL                                                       \
+  "AND (?5 IS NULL OR parent_id IN (SELECT value FROM json_each(?5))) "        \
+  "AND (?6 IS NULL OR group_id IN (SELECT value FROM json_each(?6))) "
+
+/* Every query the project runs, prepared once per connection. */
+#define STORE_STATEMENTS(X)                                                    \
+  X(ST_BEGIN, "BEGIN IMMEDIATE")                                               \
+  X(ST_COMMIT, "COMMIT")                                                       \
+  X(ST_ROLLBACK, "ROLLBACK")                                                   \
+  X(ST_OBJ_INSERT, "INSERT INTO objects (kind, id, org_id, parent_id, "        \
+                   "group_id, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")          \
+  X(ST_OBJ_GET, "SELECT body FROM objects WHERE id = ?1 AND kind = ?2 AND "    \
+                "org_id = ?3")                                                 \
+  X(ST_OBJ_UPDATE, "UPDATE objects SET parent_id = ?4, group_id = ?5, "        \
+                   "body = ?6 WHERE id = ?1 AND kind = ?2 AND org_id = ?3")    \
+  X(ST_OBJ_DELETE, "DELETE FROM objects WHERE id = ?1 AND kind = ?2 AND "      \
+                   "org_id = ?3")                                              \
+  X(ST_OBJ_COUNT, "SELECT count(*) FROM objects WHERE org_id = ?1 AND "        \
+                  "kind = ?2")                                                 \
+  X(ST_OBJ_COUNT_PARENT, "SELECT count(*) FROM objects WHERE org_id = ?1 AND " \
+                         "kind = ?2 AND parent_id = ?3")                       \
+  X(ST_OBJ_PAGE, STORE_PAGE_SQL "ORDER BY seq LIMIT ?4")                       \
+  X(ST_OBJ_PAGE_FILTERED, STORE_PAGE_SQL STORE_FILTER_SQL                      \
+                          "ORDER BY seq LIMIT ?4")                             \
+  X(ST_BLOB_PUT, "INSERT OR REPLACE INTO blobs (id, data) VALUES (?1, ?2)")    \
+  X(ST_BLOB_GET, "SELECT data FROM blobs WHERE id = ?1")                       \
+  X(ST_CLIENT_PUT, "INSERT INTO clients (client_id, app_client_id, org_id, "   \
+                   "secret_salt, secret_hash, api_key) VALUES (?1, ?2, ?3, "   \
+                   "?4, ?5, ?6)")                                              \
+  X(ST_CLIENT_GET, "SELECT app_client_id, org_id, secret_salt, secret_hash, "  \
+                   "api_key FROM clients WHERE client_id = ?1")                \
+  X(ST_TOKEN_PUT, "INSERT INTO tokens (token, client_id, principal, scopes, "  \
+                  "expires_us) VALUES (?1, ?2, ?3, ?4, ?5)")                   \
+  X(ST_TOKEN_GET, "SELECT t.client_id, c.app_client_id, c.org_id, "            \
+                  "t.principal, c.api_key, t.scopes, t.expires_us FROM "       \
+                  "tokens t JOIN clients c ON c.client_id = t.client_id "      \
+                  "WHERE t.token = ?1")                                        \
+  X(ST_PASSWORD_PUT, "INSERT INTO passwords (username, user_id, org_id, "      \
+                     "salt, hash) VALUES (?1, ?2, ?3, ?4, ?5)")                \
+  X(ST_PASSWORD_GET, "SELECT user_id, org_id, salt, hash FROM passwords "      \
+                     "WHERE username = ?1")                                    \
+  X(ST_META_GET, "SELECT value FROM meta WHERE key = ?1")                      \
+  X(ST_META_PUT, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")
+
+typedef enum {
+#define STORE_ENUM(name, sql) name,
+  STORE_STATEMENTS(STORE_ENUM)
+#undef STORE_ENUM
+      ST__COUNT
+} store_stmt_id;
+
+static const char *const store_sql[] = {
+#define STORE_SQL(name, sql) [name] = sql,
+    STORE_STATEMENTS(STORE_SQL)
+#undef STORE_SQL
+};
+
+struct store {
+  sqlite3 *db;
+  sqlite3_stmt *stmts[ST__COUNT];
+};
+
+enum { STORE_TX_ATTEMPTS = 8 };
+
+static char store_path[1100];
+static bool store_is_temp;
+static pthread_key_t store_key;
+static pthread_once_t store_key_once = PTHREAD_ONCE_INIT;
+/* Serialises this process's writers: SQLite allows one writer at a time and
+ * its busy handler sleeps, which shows up as tail latency under load. */
+static pthread_mutex_t store_write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void store_close(store *s) {
+  if (!s)
+    return;
+  for (int i = 0; i < ST__COUNT; i++)
+    sqlite3_finalize(s->stmts[i]);
+  sqlite3_close(s->db);
+  free(s);
+}
+
+static void store_key_destroy(void *p) { store_close(p); }
+static void store_key_make(void) {
+  pthread_key_create(&store_key, store_key_destroy);
+}
+
+static store_status store_fail(store *s, const char *what) {
+  int code = sqlite3_extended_errcode(s->db);
+  if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+    return STORE_BUSY;
+  log_msg(LOG_ERROR, "store: %s: %s", what, sqlite3_errmsg(s->db));
+  return STORE_ERROR;
+}
+
+static store *store_connect(char *err, size_t errlen) {
+  store *s = calloc(1, sizeof *s);
+  if (!s) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  int rc = sqlite3_open_v2(store_path, &s->db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                               SQLITE_OPEN_NOMUTEX,
+                           NULL);
+  if (rc != SQLITE_OK) {
+    snprintf(err, errlen, "cannot open %s: %s", store_path,
+             s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+    store_close(s);
+    return NULL;
+  }
+  sqlite3_busy_timeout(s->db, 5000);
+  /* synchronous=NORMAL in WAL mode keeps every committed transaction across
+   * a crash of this process (kill -9); only power loss can drop the tail. */
+  char *msg = NULL;
+  rc = sqlite3_exec(s->db,
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+                    NULL, NULL, &msg);
+  if (rc != SQLITE_OK) {
+    snprintf(err, errlen, "cannot configure %s: %s", store_path,
+             msg ? msg : "?");
+    sqlite3_free(msg);
+    store_close(s);
+    return NULL;
+  }
+  return s;
+}
+
+static sqlite3_stmt *store_stmt(store *s, store_stmt_id id) {
+  sqlite3_stmt *st = s->stmts[id];
+  if (!st) {
+    if (sqlite3_prepare_v3(s->db, store_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                           &s->stmts[id], NULL) != SQLITE_OK) {
+      log_msg(LOG_ERROR, "store: prepare failed: %s: %s", store_sql[id],
+              sqlite3_errmsg(s->db));
+      return NULL;
+    }
+    st = s->stmts[id];
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int idx, const char *v) {
+  if (v)
+    sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(st, idx);
+}
+
+/* Runs a statement that returns no rows. */
+static store_status store_run(store *s, sqlite3_stmt *st, const char *what) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc == SQLITE_DONE)
+    return STORE_ONE;
+  if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+    log_msg(LOG_DEBUG, "store: %s: constraint: %s", what,
+            sqlite3_errmsg(s->db));
+    return STORE_NONE;
+  }
+  return store_fail(s, what);
+}
+
+static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t size) {
+  const unsigned char *v = sqlite3_column_text(st, col);
+  snprintf(dst, size, "%s", v ? (const char *)v : "");
+}
+
+/* ---- migrations ---- */
+
+static bool store_migrate(store *s, char *err, size_t errlen) {
+  char *msg = NULL;
+  if (sqlite3_exec(s->db,
+                   "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                   "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                   "applied_us INTEGER NOT NULL)",
+                   NULL, NULL, &msg) != SQLITE_OK) {
+    snprintf(err, errlen, "migrations: %s", msg ? msg : "?");
+    sqlite3_free(msg);
+    return false;
+  }
+  for (size_t i = 0; i < embedded_migrations_count; i++) {
+    const struct embedded_text *m = &embedded_migrations[i];
+    long version = strtol(m->name, NULL, 10);
+    if (version <= 0) {
+      snprintf(err, errlen, "migration %s: name must start with a number",
+               m->name);
+      return false;
+    }
+    sqlite3_stmt *q = NULL;
+    sqlite3_prepare_v2(s->db,
+                       "SELECT 1 FROM schema_migrations WHERE version = ?1", -1,
+                       &q, NULL);
+    sqlite3_bind_int64(q, 1, version);
+    bool applied = sqlite3_step(q) == SQLITE_ROW;
+    sqlite3_finalize(q);
+    if (applied)
+      continue;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(s->db, m->text, NULL, NULL, &msg) != SQLITE_OK) {
+      snprintf(err, errlen, "migration %s: %s", m->name, msg ? msg : "?");
+      sqlite3_free(msg);
+      sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+      return false;
+    }
+    sqlite3_prepare_v2(s->db,
+                       "INSERT INTO schema_migrations (version, name, "
+                       "applied_us) VALUES (?1, ?2, ?3)",
+                       -1, &q, NULL);
+    sqlite3_bind_int64(q, 1, version);
+    sqlite3_bind_text(q, 2, m->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, clock_now_us());
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE ||
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+      snprintf(err, errlen, "migration %s: %s", m->name,
+               msg ? msg : sqlite3_errmsg(s->db));
+      sqlite3_free(msg);
+      sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+      return false;
+    }
+    log_msg(LOG_INFO, "store: applied migration %s", m->name);
+  }
+  return true;
+}
+
+bool store_global_open(const char *path, char *err, size_t errlen) {
+  pthread_once(&store_key_once, store_key_make);
+  store_is_temp = strcmp(path, ":memory:") == 0;
+  if (store_is_temp) {
+    /* Every server thread has its own connection, and private in-memory
+     * databases cannot be shared between connections, so a throw-away run
+     * uses a temporary file that is removed at shutdown. */
+    const char *tmp = getenv("TMPDIR");
+    snprintf(store_path, sizeof store_path, "%s/las-emulator-XXXXXX",
+             tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(store_path);
+    if (fd < 0) {
+      snprintf(err, errlen, "cannot create a temporary database in %s",
+               store_path);
+      return false;
+    }
+    close(fd);
+  } else {
+    snprintf(store_path, sizeof store_path, "%s", path);
+  }
+  store *s = store_connect(err, errlen);
+  if (!s)
+    return false;
+  bool ok = store_migrate(s, err, errlen);
+  store_close(s);
+  return ok;
+}
+
+const char *store_global_path(void) { return store_path; }
+
+void store_global_close(void) {
+  store_thread_release();
+  if (store_is_temp) {
+    char side[1200];
+    unlink(store_path);
+    snprintf(side, sizeof side, "%s-wal", store_path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", store_path);
+    unlink(side);
+  }
+}
+
+store *store_thread(void) {
+  store *s = pthread_getspecific(store_key);
+  if (s)
+    return s;
+  char err[512];
+  s = store_connect(err, sizeof err);
+  if (!s) {
+    log_msg(LOG_ERROR, "store: %s", err);
+    return NULL;
+  }
+  pthread_setspecific(store_key, s);
+  return s;
+}
+
+void store_thread_release(void) {
+  store *s = pthread_getspecific(store_key);
+  if (s) {
+    pthread_setspecific(store_key, NULL);
+    store_close(s);
+  }
+}
+
+/* ---- transactions ---- */
+
+store_status store_write_tx(store *s, store_tx_fn fn, void *arg) {
+  store_status result = STORE_BUSY;
+  pthread_mutex_lock(&store_write_lock);
+  for (int attempt = 0; attempt < STORE_TX_ATTEMPTS; attempt++) {
+    sqlite3_stmt *st = store_stmt(s, ST_BEGIN);
+    if (!st) {
+      result = STORE_ERROR;
+      break;
+    }
+    result = store_run(s, st, "begin");
+    if (result != STORE_ONE) {
+      if (result == STORE_BUSY)
+        continue;
+      break;
+    }
+    result = fn(s, arg);
+    if (result == STORE_ONE) {
+      st = store_stmt(s, ST_COMMIT);
+      result = st ? store_run(s, st, "commit") : STORE_ERROR;
+      if (result == STORE_ONE)
+        break;
+    }
+    if (sqlite3_get_autocommit(s->db) == 0) {
+      st = store_stmt(s, ST_ROLLBACK);
+      if (st)
+        store_run(s, st, "rollback");
+    }
+    if (result != STORE_BUSY)
+      break;
+  }
+  pthread_mutex_unlock(&store_write_lock);
+  return result;
+}
+
+/* ---- objects ---- */
+
+static char *store_dump(const json_t *body) {
+  return json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+}
+
+static void bind_key(sqlite3_stmt *st, const store_obj_key *key) {
+  bind_text(st, 1, key->id);
+  bind_text(st, 2, key->kind);
+  bind_text(st, 3, key->org_id);
+}
+
+store_status store_obj_insert(store *s, const store_obj_key *key,
+                              const char *parent_id, const char *group_id,
+                              const json_t *body) {
+  sqlite3_stmt *st = store_stmt(s, ST_OBJ_INSERT);
+  char *text = store_dump(body);
+  if (!st || !text) {
+    free(text);
+    return STORE_ERROR;
+  }
+  bind_text(st, 1, key->kind);
+  bind_text(st, 2, key->id);
+  bind_text(st, 3, key->org_id);
+  bind_text(st, 4, parent_id);
+  bind_text(st, 5, group_id);
+  sqlite3_bind_text(st, 6, text, -1, free);
+  return store_run(s, st, "insert");
+}
+
+static json_t *store_load_body(sqlite3_stmt *st, int col) {
+  const void *text = sqlite3_column_blob(st, col);
+  int len = sqlite3_column_bytes(st, col);
+  return json_loadb(text, (size_t)len, JSON_DISABLE_EOF_CHECK, NULL);
+}
+
+store_status store_obj_get(store *s, const store_obj_key *key, json_t **out) {
+  sqlite3_stmt *st = store_stmt(s, ST_OBJ_GET);
+  if (!st)
+    return STORE_ERROR;
+  bind_key(st, key);
+  int rc = sqlite3_step(st);
+  store_status result;
+  if (rc == SQLITE_ROW) {
+    *out = store_load_body(st, 0);
+    result = *out ? STORE_ONE : STORE_ERROR;
+  } else if (rc == SQLITE_DONE) {
+    result = STORE_NONE;
+  } else {
+    result = store_fail(s, "get");
+  }
+  sqlite3_reset(st);
+  return result;
+}
+
+store_status store_obj_update(store *s, const store_obj_key *key,
+                              const char *parent_id, const char *group_id,
+                              const json_t *body) {
+  sqlite3_stmt *st = store_stmt(s, ST_OBJ_UPDATE);
+  char *text = store_dump(body);
+  if (!st || !text) {
+    free(text);
+    return STORE_ERROR;
+  }
+  bind_key(st, key);
+  bind_text(st, 4, parent_id);
+  bind_text(st, 5, group_id);
+  sqlite3_bind_text(st, 6, text, -1, free);
+  store_status r = store_run(s, st, "update");
+  if (r == STORE_ONE && sqlite3_changes(s->db) == 0)
+    return STORE_NONE;
+  return r;
+}
+
+store_status store_obj_delete(store *s, const store_obj_key *key) {
+  sqlite3_stmt *st = store_stmt(s, ST_OBJ_DELETE);
+  if (!st)
+    return STORE_ERROR;
+  bind_key(st, key);
+  store_status r = store_run(s, st, "delete");
+  if (r == STORE_ONE && sqlite3_changes(s->db) == 0)
+    return STORE_NONE;
+  return r;
+}
+
+static int64_t store_count_stmt(store *s, sqlite3_stmt *st) {
+  int64_t n = -1;
+  if (sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int64(st, 0);
+  else
+    store_fail(s, "count");
+  sqlite3_reset(st);
+  return n;
+}
+
+int64_t store_obj_count(store *s, const char *kind, const char *org_id) {
+  sqlite3_stmt *st = store_stmt(s, ST_OBJ_COUNT);
+  if (!st)
+    return -1;
+  bind_text(st, 1, org_id);
+  bind_text(st, 2, kind);
+  return store_count_stmt(s, st);
+}
+
+int64_t store_obj_count_parent(store *s, const char *kind, const char *org_id,
+                               const char *parent_id) {
+  sqlite3_stmt *st = store_stmt(s, ST_OBJ_COUNT_PARENT);
+  if (!st)
+    return -1;
+  bind_text(st, 1, org_id);
+  bind_text(st, 2, kind);
+  bind_text(st, 3, parent_id);
+  return store_count_stmt(s, st);
+}
+
+/* Reads one page; `ids`, when not NULL, also collects the ids (for bulk
+ * deletes). */
+static store_status store_page_read(store *s, const store_page_query *q,
+                                    json_t **items, json_t *ids,
+                                    int64_t *last_seq, bool *more) {
+  bool filtered = q->parent_ids || q->group_ids;
+  sqlite3_stmt *st =
+      store_stmt(s, filtered ? ST_OBJ_PAGE_FILTERED : ST_OBJ_PAGE);
+  if (!st)
+    return STORE_ERROR;
+  bind_text(st, 1, q->org_id);
+  bind_text(st, 2, q->kind);
+  sqlite3_bind_int64(st, 3, q->after_seq);
+  sqlite3_bind_int(st, 4, q->limit + 1);
+  if (filtered) {
+    char *p = q->parent_ids ? store_dump(q->parent_ids) : NULL;
+    char *g = q->group_ids ? store_dump(q->group_ids) : NULL;
+    if (p)
+      sqlite3_bind_text(st, 5, p, -1, free);
+    if (g)
+      sqlite3_bind_text(st, 6, g, -1, free);
+  }
+  json_t *arr = json_array();
+  *more = false;
+  *last_seq = q->after_seq;
+  int rc;
+  int n = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == q->limit) {
+      *more = true;
+      break;
+    }
+    json_t *body = store_load_body(st, 2);
+    if (!body) {
+      rc = SQLITE_ERROR;
+      break;
+    }
+    json_array_append_new(arr, body);
+    if (ids)
+      json_array_append_new(
+          ids, json_string((const char *)sqlite3_column_text(st, 1)));
+    *last_seq = sqlite3_column_int64(st, 0);
+    n++;
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    store_status r = rc == SQLITE_ERROR ? STORE_ERROR : store_fail(s, "page");
+    sqlite3_reset(st);
+    json_decref(arr);
+    return r;
+  }
+  sqlite3_reset(st);
+  *items = arr;
+  return STORE_ONE;
+}
+
+store_status store_obj_page(store *s, const store_page_query *q,
+                            json_t **items, int64_t *last_seq, bool *more) {
+  return store_page_read(s, q, items, NULL, last_seq, more);
+}
+
+store_status store_obj_delete_page(store *s, const store_page_query *q,
+                                   json_t **items, int64_t *last_seq,
+                                   bool *more) {
+  json_t *ids = json_array();
+  store_status r = store_page_read(s, q, items, ids, last_seq, more);
+  size_t i;
+  json_t *id;
+  json_array_foreach(ids, i, id) {
+    if (r != STORE_ONE)
+      break;
+    store_obj_key key = {q->kind, q->org_id, json_string_value(id)};
+    r = store_obj_delete(s, &key);
+  }
+  json_decref(ids);
+  if (r != STORE_ONE && *items) {
+    json_decref(*items);
+    *items = NULL;
+  }
+  return r;
+}
+
+/* ---- blobs ---- */
+
+store_status store_blob_put(store *s, const char *id, const char *data,
+                            size_t len) {
+  sqlite3_stmt *st = store_stmt(s, ST_BLOB_PUT);
+  if (!st)
+    return STORE_ERROR;
+  bind_text(st, 1, id);
+  sqlite3_bind_text64(st, 2, data, len, SQLITE_STATIC, SQLITE_UTF8);
+  return store_run(s, st, "blob put");
+}
+
+store_status store_blob_get(store *s, const char *id, char **out,
+                            size_t *len) {
+  sqlite3_stmt *st = store_stmt(s, ST_BLOB_GET);
+  if (!st)
+    return STORE_ERROR;
+  bind_text(st, 1, id);
+  int rc = sqlite3_step(st);
+  store_status result = STORE_NONE;
+  if (rc == SQLITE_ROW) {
+    int n = sqlite3_column_bytes(st, 0);
+    const void *data = sqlite3_column_blob(st, 0);
+    *out = malloc((size_t)n + 1);
+    if (*out) {
+      if (n > 0)
+        memcpy(*out, data, (size_t)n);
+      (*out)[n] = '\0';
+      *len = (size_t)n;
+      result = STORE_ONE;
+    } else {
+      result = STORE_ERROR;
+    }
+  } else if (rc != SQLITE_DONE) {
+    result = store_fail(s, "blob get");
+  }
+  sqlite3_reset(st);
+  return result;
+}
+
+/* ---- credentials ---- */
+
+static void store_salted_hash(const char *salt, const char *secret,
+                              char out[65]) {
+  size_t ls = strlen(salt), lp = strlen(secret);
+  char *buf = malloc(ls + lp + 1);
+  if (!buf) {
+    out[0] = '\0';
+    return;
+  }
+  memcpy(buf, salt, ls);
+  memcpy(buf + ls, secret, lp + 1);
+  codec_sha256_hex(buf, ls + lp, out);
+  free(buf);
+}
+
+store_status store_client_put(store *s, const char *client_id,
+                              const char *app_client_id, const char *org_id,
+                              const char *secret, const char *api_key) {
+  sqlite3_stmt *st = store_stmt(s, ST_CLIENT_PUT);
+  if (!st)
+    return STORE_ERROR;
+  bind_text(st, 1, client_id);
+  bind_text(st, 2, app_client_id);
+  bind_text(st, 3, org_id);
+  if (secret) {
+    char salt[33], hash[65];
+    ids_random_hex(16, salt);
+    store_salted_hash(salt, secret, hash);
+    bind_text(st, 4, salt);
+    bind_text(st, 5, hash);
+  }
+  bind_text(st, 6, api_key);
+  return store_run(s, st, "client put");
+}
+
+store_status store_client_check(store *s, const char *client_id,
+                                const char *secret, store_client *out) {
+  sqlite3_stmt *st = store_stmt(s, ST_CLIENT_GET);
+  if (!st)
+    return STORE_ERROR;
+  bind_text(st, 1, client_id);
+  int rc = sqlite3_step(st);
+  store_status result = STORE_NONE;
+  if (rc == SQLITE_ROW) {
+    const char *salt = (const char *)sqlite3_column_text(st, 2);
+    const char *hash = (const char *)sqlite3_column_text(st, 3);
+    bool ok = true;
+    if (secret) {
+      char computed[65];
+      ok = salt && hash;
+      if (ok) {
+        store_salted_hash(salt, secret, computed);
+        ok = codec_equal_ct(computed, hash);
+      }
+    }
+    if (ok) {
+      snprintf(out->client_id, sizeof out->client_id, "%s", client_id);
+      copy_col(st, 0, out->app_client_id, sizeof out->app_client_id);
+      copy_col(st, 1, out->org_id, sizeof out->org_id);
+      copy_col(st, 4, out->api_key, sizeof out->api_key);
+      out->has_secret = hash != NULL;
+      result = STORE_ONE;
+    }
+  } else if (rc != SQLITE_DONE) {
+    result = store_fail(s, "client get");
+  }
+  sqlite3_reset(st);
+  return result;
+}
+
+store_status store_token_put(store *s, const char *token,
+                             const char *client_id, const char *principal,
+                             const char *scopes, int64_t expires_us) {
+  sqlite3_stmt *st = store_stmt(s, ST_TOKEN_PUT);
+  if (!st)
+    return STORE_ERROR;
+  bind_text(st, 1, token);
+  bind_text(st, 2, client_id);
+  bind_text(st, 3, principal);
+  bind_text(st, 4, scopes);
+  sqlite3_bind_int64(st, 5, expires_us);
+  return store_run(s, st, "token put");
+}
+
+store_status store_token_get(store *s, const char *token,
+                             store_token_info *out) {
+  sqlite3_stmt *st = store_stmt(s, ST_TOKEN_GET);
+  if (!st)
+    return STORE_ERROR;
+  bind_text(st, 1, token);
+  int rc = sqlite3_step(st);
+  store_status result = STORE_NONE;
+  if (rc == SQLITE_ROW) {
+    copy_col(st, 0, out->client_id, sizeof out->client_id);
+    copy_col(st, 1, out->app_client_id, sizeof out->app_client_id);
+    copy_col(st, 2, out->org_id, sizeof out->org_id);
+    copy_col(st, 3, out->principal, sizeof out->principal);
+    copy_col(st, 4, out->api_key, sizeof out->api_key);
+    copy_col(st, 5, out->scopes, sizeof out->scopes);
+    out->expires_us = sqlite3_column_int64(st, 6);
+    result = STORE_ONE;
+  } else if (rc != SQLITE_DONE) {
+    result = store_fail(s, "token get");
+  }
+  sqlite3_reset(st);
+  return result;
+}
+
+store_status store_password_put(store *s, const char *username,
+                                const char *user_id, const char *org_id,
+                                const char *password) {
+  sqlite3_stmt *st = store_stmt(s, ST_PASSWORD_PUT);
+  if (!st)
+    return STORE_ERROR;
+  char salt[33], hash[65];
+  ids_random_hex(16, salt);
+  store_salted_hash(salt, password, hash);
+  bind_text(st, 1, username);
+  bind_text(st, 2, user_id);
+  bind_text(st, 3, org_id);
+  bind_text(st, 4, salt);
+  bind_text(st, 5, hash);
+  return store_run(s, st, "password put");
+}
+
+store_status store_password_check(store *s, const char *username,
+                                  const char *password, char user_id[64],
+                                  char org_id[64]) {
+  sqlite3_stmt *st = store_stmt(s, ST_PASSWORD_GET);
+  if (!st)
+    return STORE_ERROR;
+  bind_text(st, 1, username);
+  int rc = sqlite3_step(st);
+  store_status result = STORE_NONE;
+  if (rc == SQLITE_ROW) {
+    char computed[65];
+    store_salted_hash((const char *)sqlite3_column_text(st, 2), password,
+                      computed);
+    if (codec_equal_ct(computed, (const char *)sqlite3_column_text(st, 3))) {
+      copy_col(st, 0, user_id, 64);
+      copy_col(st, 1, org_id, 64);
+      result = STORE_ONE;
+    }
+  } else if (rc != SQLITE_DONE) {
+    result = store_fail(s, "password get");
+  }
+  sqlite3_reset(st);
+  return result;
+}
+
+store_status store_meta_get(store *s, const char *key, char **out) {
+  sqlite3_stmt *st = store_stmt(s, ST_META_GET);
+  if (!st)
+    return STORE_ERROR;
+  bind_text(st, 1, key);
+  int rc = sqlite3_step(st);
+  store_status result = STORE_NONE;
+  if (rc == SQLITE_ROW) {
+    *out = strdup((const char *)sqlite3_column_text(st, 0));
+    result = *out ? STORE_ONE : STORE_ERROR;
+  } else if (rc != SQLITE_DONE) {
+    result = store_fail(s, "meta get");
+  }
+  sqlite3_reset(st);
+  return result;
+}
+
+store_status store_meta_put(store *s, const char *key, const char *value) {
+  sqlite3_stmt *st = store_stmt(s, ST_META_PUT);
+  if (!st)
+    return STORE_ERROR;
+  bind_text(st, 1, key);
+  bind_text(st, 2, value);
+  return store_run(s, st, "meta put");
+}

@@ -1,0 +1,147 @@
+/* The storage interface. Everything the API keeps lives behind these calls;
+ * SQL stays inside src/storage/. Each server thread has its own connection
+ * with cached prepared statements; all writes of one request run in one
+ * transaction (see store_write_tx). */
+#ifndef LAS_STORAGE_STORE_H
+#define LAS_STORAGE_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+  STORE_ERROR = -2, /* anything unexpected; logged */
+  STORE_BUSY = -1,  /* lock contention: the transaction may be retried */
+  STORE_NONE = 0,   /* no such row */
+  STORE_ONE = 1     /* done / found */
+} store_status;
+
+typedef struct store store;
+
+/* Opens the database at path (":memory:" makes a throw-away file that is
+ * removed by store_global_close), applies pending migrations and remembers
+ * the path for per-thread connections. Returns false with a reason in err. */
+bool store_global_open(const char *path, char *err, size_t errlen);
+void store_global_close(void);
+/* The effective database path (differs from the argument for :memory:). */
+const char *store_global_path(void);
+
+/* This thread's connection, opened on first use; NULL on failure. It is
+ * closed when the thread exits, or by store_thread_release(). */
+store *store_thread(void);
+void store_thread_release(void);
+
+/* Runs fn inside BEGIN IMMEDIATE … COMMIT. fn returning STORE_ERROR or
+ * STORE_NONE rolls back and that status is returned; STORE_BUSY (from fn or
+ * from SQLite) rolls back and retries fn a bounded number of times. Writers
+ * of this process are serialised so they never wait in SQLite's busy loop. */
+typedef store_status (*store_tx_fn)(store *s, void *arg);
+store_status store_write_tx(store *s, store_tx_fn fn, void *arg);
+
+/* ---- resources: one row per API object, attributes as JSON ---- */
+
+typedef struct store_obj_key {
+  const char *kind;   /* "document", "model", ... */
+  const char *org_id; /* owning organization */
+  const char *id;     /* las:<kind>:<hex> */
+} store_obj_key;
+
+/* Inserts a new object. parent_id (e.g. a document's dataset) and group_id
+ * (e.g. a document's consent) are indexed for filtering; either may be NULL.
+ * `body` is borrowed. */
+store_status store_obj_insert(store *s, const store_obj_key *key,
+                              const char *parent_id, const char *group_id,
+                              const json_t *body);
+/* Loads an object's attributes: *out is a NEW reference on STORE_ONE. */
+store_status store_obj_get(store *s, const store_obj_key *key, json_t **out);
+/* Replaces attributes (and the indexed parent/group ids). */
+store_status store_obj_update(store *s, const store_obj_key *key,
+                              const char *parent_id, const char *group_id,
+                              const json_t *body);
+store_status store_obj_delete(store *s, const store_obj_key *key);
+/* Number of objects of a kind in an organization, or -1 on error. */
+int64_t store_obj_count(store *s, const char *kind, const char *org_id);
+/* Number of objects of a kind whose parent is parent_id, or -1 on error. */
+int64_t store_obj_count_parent(store *s, const char *kind, const char *org_id,
+                               const char *parent_id);
+
+/* Keyset page: objects with seq > after_seq in creation order, at most
+ * `limit`. parent_ids / group_ids, when not NULL, are JSON arrays of ids the
+ * object's parent / group must be in. *items is a NEW array; *last_seq is the
+ * seq of the last item and *more says whether another page exists. */
+typedef struct store_page_query {
+  const char *kind;
+  const char *org_id;
+  const json_t *parent_ids;
+  const json_t *group_ids;
+  int64_t after_seq;
+  int limit;
+} store_page_query;
+store_status store_obj_page(store *s, const store_page_query *q,
+                            json_t **items, int64_t *last_seq, bool *more);
+/* Deletes one page of the matching objects (with their blobs), collecting
+ * the deleted attributes into *items (NEW array). Same paging as above. */
+store_status store_obj_delete_page(store *s, const store_page_query *q,
+                                   json_t **items, int64_t *last_seq,
+                                   bool *more);
+
+/* Large payloads (document and asset content) kept apart from attributes so
+ * lists never read them. */
+store_status store_blob_put(store *s, const char *id, const char *data,
+                            size_t len);
+/* *out is malloc'ed (NUL-terminated) on STORE_ONE; caller frees. */
+store_status store_blob_get(store *s, const char *id, char **out,
+                            size_t *len);
+
+/* ---- credentials and tokens ---- */
+
+typedef struct store_client {
+  char client_id[128];
+  char app_client_id[64];
+  char org_id[64];
+  char api_key[128];
+  bool has_secret;
+} store_client;
+
+/* Registers client credentials for an app client; secret may be NULL (a
+ * public client), api_key may be NULL. */
+store_status store_client_put(store *s, const char *client_id,
+                              const char *app_client_id, const char *org_id,
+                              const char *secret, const char *api_key);
+/* Looks up a client and, when secret is not NULL, checks it. STORE_NONE when
+ * unknown or the secret is wrong. */
+store_status store_client_check(store *s, const char *client_id,
+                                const char *secret, store_client *out);
+
+typedef struct store_token_info {
+  char client_id[128];
+  char app_client_id[64];
+  char org_id[64];
+  char principal[64]; /* createdBy: app client or user id */
+  char api_key[128];
+  char scopes[1024];  /* space separated; empty means every scope */
+  int64_t expires_us;
+} store_token_info;
+
+store_status store_token_put(store *s, const char *token,
+                             const char *client_id, const char *principal,
+                             const char *scopes, int64_t expires_us);
+store_status store_token_get(store *s, const char *token,
+                             store_token_info *out);
+
+/* Password login for users made by /signup. */
+store_status store_password_put(store *s, const char *username,
+                                const char *user_id, const char *org_id,
+                                const char *password);
+/* STORE_ONE with the user id and org when the password matches. */
+store_status store_password_check(store *s, const char *username,
+                                  const char *password, char user_id[64],
+                                  char org_id[64]);
+
+/* Small key/value settings (server keys, bootstrap markers). *out is
+ * malloc'ed on STORE_ONE. */
+store_status store_meta_get(store *s, const char *key, char **out);
+store_status store_meta_put(store *s, const char *key, const char *value);
+
+#endif
