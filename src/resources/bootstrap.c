@@ -1,6 +1,7 @@
 #include "resources/bootstrap.h"
 
 #include "core/clock.h"
+#include "core/ids.h"
 #include "resources/app_clients.h"
 #include "resources/organizations.h"
 #include "resources/users.h"
@@ -43,7 +44,9 @@ static store_status bootstrap_client(api_request *req, const config *cfg,
            json_string_value(json_object_get(client, "clientSecret")));
   snprintf(info->api_key, sizeof info->api_key, "%s",
            json_string_value(json_object_get(client, "apiKey")));
-  const char *app_id = json_string_value(json_object_get(client, "appClientId"));
+  char app_id[IDS_MAX_LEN];
+  snprintf(app_id, sizeof app_id, "%s",
+           json_string_value(json_object_get(client, "appClientId")));
   snprintf(info->principal.app_client_id, sizeof info->principal.app_client_id,
            "%s", app_id);
   snprintf(info->principal.id, sizeof info->principal.id, "%s", app_id);

@@ -113,9 +113,11 @@ static void dispatch_check_response(const route *r, api_response *resp) {
   char err[512];
   if (!schema) {
     snprintf(err, sizeof err, "no schema %s", r->response_schema);
-  } else if (js_validate(schema, resp->body ? resp->body : json_object(),
-                         "response", err, sizeof err)) {
-    return;
+  } else {
+    if (!resp->body)
+      resp->body = json_object();
+    if (js_validate(schema, resp->body, "response", err, sizeof err))
+      return;
   }
   log_msg(LOG_ERROR, "response of %s %s does not match %s: %s", r->method,
           r->path, r->response_schema, err);
