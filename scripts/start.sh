@@ -5,6 +5,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/deps.sh" build
-[ -f "$root/build/build.ninja" ] || meson setup "$root/build" "$root" --buildtype=release
+[ -f "$root/build/build.ninja" ] || meson setup "$root/build" "$root" --buildtype=release -Dtests=false
 ninja -C "$root/build" las-emulator
 exec "$root/build/las-emulator" "$@"
