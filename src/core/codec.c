@@ -150,6 +150,16 @@ void codec_hmac_sha256(const void *key, size_t key_len, const void *data,
   hmac_sha256_digest(&ctx, 32, out);
 }
 
+int codec_hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
 bool codec_equal_ct(const char *a, const char *b) {
   size_t la = strlen(a), lb = strlen(b);
   unsigned char diff = la != lb;

@@ -26,6 +26,9 @@ void codec_hmac_sha256(const void *key, size_t key_len, const void *data,
 /* Constant-time comparison of two NUL-terminated strings. */
 bool codec_equal_ct(const char *a, const char *b);
 
+/* The value of a hex digit (either case), or -1. */
+int codec_hex_value(char c);
+
 /* URL-safe base64 without padding; malloc'ed. */
 char *codec_b64url_encode_alloc(const void *data, size_t len);
 /* Decodes URL-safe base64 without padding; malloc'ed, NULL when invalid. */

@@ -8,9 +8,12 @@
 
 #include <string.h>
 
-static const crud_kind app_client_kind = {"app-client", "appClientId",
-                                          "appClients", NULL,
-                                          "numberOfAppClientsAllowed"};
+static const crud_kind app_client_kind = {
+    .kind = "app-client",
+    .id_field = "appClientId",
+    .list_field = "appClients",
+    .allowed_field = "numberOfAppClientsAllowed",
+};
 
 static const char *const app_client_fields[] = {
     "name", "description", "callbackUrls", "logoutUrls", "loginUrls",

@@ -6,8 +6,13 @@
 
 #include <stdlib.h>
 
-static const crud_kind asset_kind = {"asset", "assetId", "assets", "content",
-                                     "numberOfAssetsAllowed"};
+static const crud_kind asset_kind = {
+    .kind = "asset",
+    .id_field = "assetId",
+    .list_field = "assets",
+    .blob_field = "content",
+    .allowed_field = "numberOfAssetsAllowed",
+};
 
 static const char *const asset_fields[] = {"name", "description", "content",
                                            NULL};

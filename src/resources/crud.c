@@ -125,6 +125,26 @@ bool crud_within_limit(const api_request *req, const crud_kind *k,
   return true;
 }
 
+api_response crud_reply(const api_request *req, const crud_kind *k,
+                        api_response resp) {
+  if (!k->present || resp.status != 200)
+    return resp;
+  bool ok = true;
+  json_t *items = k->list_field ? json_object_get(resp.body, k->list_field)
+                                : NULL;
+  if (json_is_array(items)) {
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item) ok = ok && k->present(req, item);
+  } else {
+    ok = k->present(req, resp.body);
+  }
+  if (ok)
+    return resp;
+  json_decref(resp.body);
+  return api_err(ERR_UNAVAILABLE);
+}
+
 api_response crud_get(api_request *req, const crud_kind *k) {
   const char *id = crud_path_id(req);
   json_t *obj = NULL;
@@ -135,7 +155,7 @@ api_response crud_get(api_request *req, const crud_kind *k) {
     json_decref(obj);
     return api_store_err(st);
   }
-  return api_ok(obj);
+  return crud_reply(req, k, api_ok(obj));
 }
 
 api_response crud_delete(api_request *req, const crud_kind *k) {
@@ -152,7 +172,7 @@ api_response crud_delete(api_request *req, const crud_kind *k) {
     json_decref(obj);
     return api_store_err(st);
   }
-  return api_ok(obj);
+  return crud_reply(req, k, api_ok(obj));
 }
 
 api_response crud_patch(api_request *req, const crud_kind *k,
@@ -172,7 +192,7 @@ api_response crud_patch(api_request *req, const crud_kind *k,
     json_decref(obj);
     return api_store_err(st);
   }
-  return api_ok(obj);
+  return crud_reply(req, k, api_ok(obj));
 }
 
 /* Names the list and its filters, so a token only continues that list. */
@@ -210,7 +230,7 @@ api_response crud_list(api_request *req, const crud_kind *k,
   json_t *out = json_object();
   json_object_set_new(out, k->list_field, items);
   json_object_set_new(out, "nextToken", paging_next_token(context, last, more));
-  return api_ok(out);
+  return crud_reply(req, k, api_ok(out));
 }
 
 api_response crud_create(api_request *req, const crud_kind *k,
@@ -227,5 +247,5 @@ api_response crud_create(api_request *req, const crud_kind *k,
     json_decref(obj);
     return api_store_err(st);
   }
-  return api_ok(obj);
+  return crud_reply(req, k, api_ok(obj));
 }

@@ -13,6 +13,9 @@ typedef struct crud_kind {
   const char *list_field; /* e.g. "assets" */
   const char *blob_field; /* attribute kept in the blob table, or NULL */
   const char *allowed_field; /* organization limit, e.g. "numberOfAssetsAllowed" */
+  /* Adds derived attributes (counts) to an object about to be answered;
+   * false on a store error. NULL when there are none. */
+  bool (*present)(const api_request *req, json_t *obj);
 } crud_kind;
 
 /* A NEW object with a fresh id (also written into id), createdTime/By set
@@ -45,6 +48,11 @@ store_status crud_attach_blob(const api_request *req, const crud_kind *k,
 /* 429 when the organization's allowance for this kind is used up. */
 bool crud_within_limit(const api_request *req, const crud_kind *k,
                        api_response *fail);
+
+/* Runs the kind's present hook on a 200 response's object, or on every item
+ * of a list response; a failing hook turns the response into a 503. */
+api_response crud_reply(const api_request *req, const crud_kind *k,
+                        api_response resp);
 
 /* Whole operations, for resources with nothing special about them. The
  * object id is the last path parameter. */

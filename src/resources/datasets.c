@@ -7,9 +7,6 @@
 
 #include <string.h>
 
-static const crud_kind dataset_kind = {"dataset", "datasetId", "datasets",
-                                       NULL, "numberOfDatasetsAllowed"};
-
 static const char *const dataset_fields[] = {
     "name", "description", "containsPersonallyIdentifiableInformation",
     "retentionInDays", NULL};
@@ -18,12 +15,7 @@ static const char *const dataset_patch_fields[] = {"name", "description",
 
 enum { DATASET_DEFAULT_RETENTION_DAYS = 1825 };
 
-store_status datasets_load(const api_request *req, const char *id,
-                           json_t **out) {
-  return crud_load(req, &dataset_kind, id, out);
-}
-
-/* Adds what is derived rather than stored. false on a store error. */
+/* numberOfDocuments is derived, not stored. */
 static bool dataset_present(const api_request *req, json_t *ds) {
   const char *id = json_string_value(json_object_get(ds, "datasetId"));
   int64_t n =
@@ -34,27 +26,21 @@ static bool dataset_present(const api_request *req, json_t *ds) {
   return true;
 }
 
-static api_response dataset_reply(const api_request *req, json_t *ds) {
-  if (!dataset_present(req, ds)) {
-    json_decref(ds);
-    return api_err(ERR_UNAVAILABLE);
-  }
-  return api_ok(ds);
+static const crud_kind dataset_kind = {
+    .kind = "dataset",
+    .id_field = "datasetId",
+    .list_field = "datasets",
+    .allowed_field = "numberOfDatasetsAllowed",
+    .present = dataset_present,
+};
+
+store_status datasets_load(const api_request *req, const char *id,
+                           json_t **out) {
+  return crud_load(req, &dataset_kind, id, out);
 }
 
 LAS_HANDLER(datasets_list) {
-  api_response resp = crud_list(req, &dataset_kind, NULL, NULL);
-  if (resp.status != 200)
-    return resp;
-  size_t i;
-  json_t *ds;
-  json_array_foreach(json_object_get(resp.body, "datasets"), i, ds) {
-    if (!dataset_present(req, ds)) {
-      json_decref(resp.body);
-      return api_err(ERR_UNAVAILABLE);
-    }
-  }
-  return resp;
+  return crud_list(req, &dataset_kind, NULL, NULL);
 }
 
 LAS_HANDLER(datasets_create) {
@@ -78,22 +64,13 @@ LAS_HANDLER(datasets_create) {
     json_decref(ds);
     return api_store_err(st);
   }
-  return dataset_reply(req, ds);
+  return crud_reply(req, &dataset_kind, api_ok(ds));
 }
 
-LAS_HANDLER(datasets_get) {
-  json_t *ds = NULL;
-  store_status st = datasets_load(req, crud_path_id(req), &ds);
-  if (st != STORE_ONE)
-    return api_store_err(st);
-  return dataset_reply(req, ds);
-}
+LAS_HANDLER(datasets_get) { return crud_get(req, &dataset_kind); }
 
 LAS_HANDLER(datasets_update) {
-  api_response resp = crud_patch(req, &dataset_kind, dataset_patch_fields);
-  if (resp.status != 200)
-    return resp;
-  return dataset_reply(req, resp.body);
+  return crud_patch(req, &dataset_kind, dataset_patch_fields);
 }
 
 /* A dataset with documents is not deleted: the documents would be left

@@ -10,8 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const crud_kind document_kind = {"document", "documentId", "documents",
-                                        "content", NULL};
+static const crud_kind document_kind = {
+    .kind = "document",
+    .id_field = "documentId",
+    .list_field = "documents",
+    .blob_field = "content",
+};
 
 enum { DOCUMENT_DEFAULT_RETENTION_DAYS = 1825 };
 

@@ -3,16 +3,6 @@
 #include "resources/crud.h"
 #include "resources/resources.h"
 
-static const crud_kind model_kind = {"model", "modelId", "models", NULL,
-                                     "numberOfModelsAllowed"};
-
-static const char *const model_fields[] = {
-    "name", "description", "fieldConfig", "preprocessConfig", "width",
-    "height", NULL};
-static const char *const model_patch_fields[] = {
-    "name", "description", "fieldConfig", "preprocessConfig", "width",
-    "height", "status", NULL};
-
 static bool model_present(const api_request *req, json_t *model) {
   const char *id = json_string_value(json_object_get(model, "modelId"));
   int64_t n = store_obj_count_parent(req->db, "model-data-bundle",
@@ -23,27 +13,22 @@ static bool model_present(const api_request *req, json_t *model) {
   return true;
 }
 
-static api_response model_reply(const api_request *req, api_response resp) {
-  if (resp.status != 200 || model_present(req, resp.body))
-    return resp;
-  json_decref(resp.body);
-  return api_err(ERR_UNAVAILABLE);
-}
+static const crud_kind model_kind = {
+    .kind = "model",
+    .id_field = "modelId",
+    .list_field = "models",
+    .allowed_field = "numberOfModelsAllowed",
+    .present = model_present,
+};
 
-LAS_HANDLER(models_list) {
-  api_response resp = crud_list(req, &model_kind, NULL, NULL);
-  if (resp.status != 200)
-    return resp;
-  size_t i;
-  json_t *m;
-  json_array_foreach(json_object_get(resp.body, "models"), i, m) {
-    if (!model_present(req, m)) {
-      json_decref(resp.body);
-      return api_err(ERR_UNAVAILABLE);
-    }
-  }
-  return resp;
-}
+static const char *const model_fields[] = {
+    "name", "description", "fieldConfig", "preprocessConfig", "width",
+    "height", NULL};
+static const char *const model_patch_fields[] = {
+    "name", "description", "fieldConfig", "preprocessConfig", "width",
+    "height", "status", NULL};
+
+LAS_HANDLER(models_list) { return crud_list(req, &model_kind, NULL, NULL); }
 
 LAS_HANDLER(models_create) {
   api_response fail;
@@ -64,17 +49,13 @@ LAS_HANDLER(models_create) {
     json_decref(model);
     return api_store_err(st);
   }
-  return model_reply(req, api_ok(model));
+  return crud_reply(req, &model_kind, api_ok(model));
 }
 
-LAS_HANDLER(models_get) {
-  return model_reply(req, crud_get(req, &model_kind));
-}
+LAS_HANDLER(models_get) { return crud_get(req, &model_kind); }
 
 LAS_HANDLER(models_update) {
-  return model_reply(req, crud_patch(req, &model_kind, model_patch_fields));
+  return crud_patch(req, &model_kind, model_patch_fields);
 }
 
-LAS_HANDLER(models_delete) {
-  return model_reply(req, crud_delete(req, &model_kind));
-}
+LAS_HANDLER(models_delete) { return crud_delete(req, &model_kind); }

@@ -37,16 +37,6 @@ static api_response oauth_error(unsigned status, const char *error,
   return r;
 }
 
-static int oauth_hex(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* Decodes application/x-www-form-urlencoded text (n bytes) into dst. */
 static void oauth_form_decode(const char *src, size_t n, char *dst,
                               size_t size) {
@@ -54,9 +44,9 @@ static void oauth_form_decode(const char *src, size_t n, char *dst,
   for (size_t i = 0; i < n && o + 1 < size; i++) {
     if (src[i] == '+') {
       dst[o++] = ' ';
-    } else if (src[i] == '%' && i + 2 < n && oauth_hex(src[i + 1]) >= 0 &&
-               oauth_hex(src[i + 2]) >= 0) {
-      dst[o++] = (char)(oauth_hex(src[i + 1]) * 16 + oauth_hex(src[i + 2]));
+    } else if (src[i] == '%' && i + 2 < n && codec_hex_value(src[i + 1]) >= 0 &&
+               codec_hex_value(src[i + 2]) >= 0) {
+      dst[o++] = (char)(codec_hex_value(src[i + 1]) * 16 + codec_hex_value(src[i + 2]));
       i += 2;
     } else {
       dst[o++] = src[i];

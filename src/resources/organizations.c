@@ -8,8 +8,10 @@
 
 #include <string.h>
 
-static const crud_kind org_kind = {"organization", "organizationId", NULL,
-                                   NULL, NULL};
+static const crud_kind org_kind = {
+    .kind = "organization",
+    .id_field = "organizationId",
+};
 
 /* Allowances of a new organization: generous, so that tests and demos never
  * meet them unless they lower them. */

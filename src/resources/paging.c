@@ -12,14 +12,6 @@ enum { PAGING_KEY_LEN = 32, PAGING_MAC_LEN = 16 };
 
 static unsigned char paging_key[PAGING_KEY_LEN];
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  return -1;
-}
-
 bool paging_init(store *s, char *err, size_t errlen) {
   char *hex = NULL;
   store_status st = store_meta_get(s, "paging_key", &hex);
@@ -41,8 +33,8 @@ bool paging_init(store *s, char *err, size_t errlen) {
     return false;
   }
   for (int i = 0; i < PAGING_KEY_LEN; i++)
-    paging_key[i] = (unsigned char)(hexval(hex[2 * i]) << 4 |
-                                    hexval(hex[2 * i + 1]));
+    paging_key[i] = (unsigned char)(codec_hex_value(hex[2 * i]) << 4 |
+                                    codec_hex_value(hex[2 * i + 1]));
   free(hex);
   return true;
 }

@@ -6,8 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const crud_kind secret_kind = {"secret", "secretId", "secrets", NULL,
-                                      "numberOfSecretsAllowed"};
+static const crud_kind secret_kind = {
+    .kind = "secret",
+    .id_field = "secretId",
+    .list_field = "secrets",
+    .allowed_field = "numberOfSecretsAllowed",
+};
 
 static const char *const secret_fields[] = {"name", "description", NULL};
 

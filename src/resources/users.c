@@ -4,8 +4,12 @@
 #include "resources/crud.h"
 #include "resources/resources.h"
 
-static const crud_kind user_kind = {"user", "userId", "users", NULL,
-                                    "numberOfUsersAllowed"};
+static const crud_kind user_kind = {
+    .kind = "user",
+    .id_field = "userId",
+    .list_field = "users",
+    .allowed_field = "numberOfUsersAllowed",
+};
 
 static const char *const user_fields[] = {"email", "name", "avatar", NULL};
 static const char *const user_patch_fields[] = {"name", "avatar", NULL};
