@@ -6,6 +6,42 @@
 
 static api_principal auth_default;
 
+/* Each server thread remembers recent token lookups, so a request usually
+ * checks its token without touching SQLite. An entry is trusted only while
+ * the store's credentials epoch is unchanged (no app client deleted since)
+ * and the token has not expired. */
+enum { AUTH_CACHE_SLOTS = 64, AUTH_TOKEN_MAX = 128 };
+typedef struct {
+  char token[AUTH_TOKEN_MAX + 1];
+  uint64_t epoch;
+  store_token_info info;
+} auth_cache_entry;
+static _Thread_local auth_cache_entry auth_cache[AUTH_CACHE_SLOTS];
+
+static size_t auth_slot(const char *token) {
+  uint64_t h = 1469598103934665603ull;
+  for (const char *p = token; *p; p++)
+    h = (h ^ (unsigned char)*p) * 1099511628211ull;
+  return (size_t)(h % AUTH_CACHE_SLOTS);
+}
+
+static store_status auth_lookup(store *s, const char *token,
+                                store_token_info *info) {
+  auth_cache_entry *e = &auth_cache[auth_slot(token)];
+  uint64_t epoch = store_credentials_epoch();
+  if (e->epoch == epoch && strcmp(e->token, token) == 0) {
+    *info = e->info;
+    return STORE_ONE;
+  }
+  store_status st = store_token_get(s, token, info);
+  if (st == STORE_ONE && strlen(token) <= AUTH_TOKEN_MAX) {
+    snprintf(e->token, sizeof e->token, "%s", token);
+    e->info = *info;
+    e->epoch = epoch;
+  }
+  return st;
+}
+
 void auth_set_default_principal(const api_principal *principal) {
   auth_default = *principal;
 }
@@ -39,10 +75,10 @@ auth_result auth_check(store *s, const char *authorization,
   const char *token = authorization + 7;
   while (*token == ' ')
     token++;
-  if (!*token || strlen(token) > 256)
+  if (!*token || strlen(token) > AUTH_TOKEN_MAX)
     return AUTH_DENIED;
   store_token_info info;
-  store_status st = store_token_get(s, token, &info);
+  store_status st = auth_lookup(s, token, &info);
   if (st == STORE_NONE)
     return AUTH_DENIED;
   if (st != STORE_ONE)

@@ -9,6 +9,7 @@
 #include "core/log.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,11 +79,13 @@ static const char *const store_sql[] = {
 struct store {
   sqlite3 *db;
   sqlite3_stmt *stmts[ST__COUNT];
+  bool revoked_credentials; /* in the open transaction */
 };
 
 enum { STORE_TX_ATTEMPTS = 8 };
 
 static char store_path[1100];
+static _Atomic uint64_t store_epoch = 1;
 static bool store_is_temp;
 static pthread_key_t store_key;
 static pthread_once_t store_key_once = PTHREAD_ONCE_INIT;
@@ -328,12 +331,16 @@ store_status store_write_tx(store *s, store_tx_fn fn, void *arg) {
         continue;
       break;
     }
+    s->revoked_credentials = false;
     result = fn(s, arg);
     if (result == STORE_ONE) {
       st = store_stmt(s, ST_COMMIT);
       result = st ? store_run(s, st, "commit") : STORE_ERROR;
-      if (result == STORE_ONE)
+      if (result == STORE_ONE) {
+        if (s->revoked_credentials)
+          atomic_fetch_add(&store_epoch, 1);
         break;
+      }
     }
     if (sqlite3_get_autocommit(s->db) == 0) {
       st = store_stmt(s, ST_ROLLBACK);
@@ -421,10 +428,15 @@ store_status store_obj_update(store *s, const store_obj_key *key,
   return r;
 }
 
+uint64_t store_credentials_epoch(void) { return atomic_load(&store_epoch); }
+
 store_status store_obj_delete(store *s, const store_obj_key *key) {
   sqlite3_stmt *st = store_stmt(s, ST_OBJ_DELETE);
   if (!st)
     return STORE_ERROR;
+  /* Deleting an app client cascades to its credentials and tokens. */
+  if (strcmp(key->kind, "app-client") == 0)
+    s->revoked_credentials = true;
   bind_key(st, key);
   store_status r = store_run(s, st, "delete");
   if (r == STORE_ONE && sqlite3_changes(s->db) == 0)

@@ -130,6 +130,11 @@ store_status store_token_put(store *s, const char *token,
 store_status store_token_get(store *s, const char *token,
                              store_token_info *out);
 
+/* Changes whenever credentials may have been revoked (an app client was
+ * deleted, and its tokens with it), after the deleting transaction commits.
+ * Caches of token lookups compare it to know they are still valid. */
+uint64_t store_credentials_epoch(void);
+
 /* Password login for users made by /signup. */
 store_status store_password_put(store *s, const char *username,
                                 const char *user_id, const char *org_id,
