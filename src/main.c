@@ -65,7 +65,7 @@ int main(int argc, char **argv) {
   store *db = store_thread();
   bootstrap_info boot;
   if (!db || !paging_init(db, err, sizeof err) ||
-      !bootstrap_run(db, &cfg, &boot, err, sizeof err)) {
+      !bootstrap_run(&cfg, &boot, err, sizeof err)) {
     store_global_close();
     schemas_free();
     return main_fail(db ? err : "cannot open the database");

@@ -2,6 +2,7 @@
 
 #include <nettle/hmac.h>
 #include <nettle/sha2.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,9 +11,26 @@ static const char b64_std[] =
 static const char b64_url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-static int b64_value(char c, const char *alphabet) {
-  const char *p = c ? strchr(alphabet, c) : NULL;
-  return p ? (int)(p - alphabet) : -1;
+/* Decoding tables: symbol value, or -1 for bytes outside the alphabet. A
+ * table, not strchr, because documents of megabytes pass through here. */
+static signed char b64_std_values[256];
+static signed char b64_url_values[256];
+static pthread_once_t b64_tables_once = PTHREAD_ONCE_INIT;
+
+static void b64_fill(signed char *values, const char *alphabet) {
+  memset(values, -1, 256);
+  for (int i = 0; i < 64; i++)
+    values[(unsigned char)alphabet[i]] = (signed char)i;
+}
+
+static void b64_init_tables(void) {
+  b64_fill(b64_std_values, b64_std);
+  b64_fill(b64_url_values, b64_url);
+}
+
+static const signed char *b64_values(const char *alphabet) {
+  pthread_once(&b64_tables_once, b64_init_tables);
+  return alphabet == b64_std ? b64_std_values : b64_url_values;
 }
 
 static char *b64_encode(const void *data, size_t len, const char *alphabet,
@@ -75,11 +93,12 @@ static unsigned char *b64_decode(const char *text, size_t n,
   unsigned char *out = malloc(symbols * 3 / 4 + 3);
   if (!out)
     return NULL;
+  const signed char *values = b64_values(alphabet);
   size_t o = 0;
   unsigned acc = 0;
   int bits = 0;
   for (size_t i = 0; i < symbols; i++) {
-    int v = b64_value(text[i], alphabet);
+    int v = values[(unsigned char)text[i]];
     if (v < 0) {
       free(out);
       return NULL;
@@ -111,11 +130,12 @@ unsigned char *codec_b64url_decode_alloc(const char *text, size_t *out_len) {
 
 size_t codec_b64_peek(const char *text, size_t text_len, unsigned char *out,
                       size_t want) {
+  const signed char *values = b64_values(b64_std);
   size_t o = 0;
   unsigned acc = 0;
   int bits = 0;
   for (size_t i = 0; i < text_len && o < want; i++) {
-    int v = b64_value(text[i], b64_std);
+    int v = values[(unsigned char)text[i]];
     if (v < 0)
       break;
     acc = (acc << 6) | (unsigned)v;

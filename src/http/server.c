@@ -43,17 +43,22 @@ static void http_add_common_headers(struct MHD_Response *r) {
 
 static enum MHD_Result http_send(struct MHD_Connection *c, http_req *hr,
                                  const char *method, api_response *resp) {
-  char *text = resp->body ? json_dumps(resp->body, JSON_COMPACT |
-                                                       JSON_PRESERVE_ORDER)
-                          : NULL;
-  json_decref(resp->body);
-  resp->body = NULL;
-  if (!text)
+  char *text = resp->raw;
+  size_t len = resp->raw_len;
+  resp->raw = NULL;
+  if (!text && resp->body) {
+    text = json_dumps(resp->body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    len = text ? strlen(text) : 0;
+  }
+  api_response_free(resp);
+  if (!text) {
     text = strdup("{}");
+    len = 2;
+  }
   if (!text)
     return MHD_NO;
-  struct MHD_Response *r = MHD_create_response_from_buffer(
-      strlen(text), text, MHD_RESPMEM_MUST_FREE);
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
   if (!r) {
     free(text);
     return MHD_NO;

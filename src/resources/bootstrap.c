@@ -127,10 +127,10 @@ static store_status bootstrap_tx(store *s, void *arg) {
   return st;
 }
 
-bool bootstrap_run(store *s, const config *cfg, bootstrap_info *out,
+bool bootstrap_run(const config *cfg, bootstrap_info *out,
                    char *err, size_t errlen) {
   bootstrap_ctx ctx = {cfg, out};
-  store_status st = store_write_tx(s, bootstrap_tx, &ctx);
+  store_status st = store_write_tx(bootstrap_tx, &ctx);
   if (st != STORE_ONE) {
     snprintf(err, errlen,
              st == STORE_NONE ? "bootstrap: the configured client id or api "

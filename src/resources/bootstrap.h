@@ -15,7 +15,7 @@ typedef struct bootstrap_info {
 } bootstrap_info;
 
 /* Creates what is missing; false with a reason on failure. */
-bool bootstrap_run(store *s, const config *cfg, bootstrap_info *out,
+bool bootstrap_run(const config *cfg, bootstrap_info *out,
                    char *err, size_t errlen);
 
 #endif

@@ -4,7 +4,20 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+api_response api_ok_raw(char *text, size_t len) {
+  api_response r = {.status = 200, .raw = text, .raw_len = len};
+  return r;
+}
+
+void api_response_free(api_response *resp) {
+  json_decref(resp->body);
+  free(resp->raw);
+  resp->body = NULL;
+  resp->raw = NULL;
+}
 
 api_response api_ok(json_t *body) {
   api_response r = {.status = 200, .body = body};

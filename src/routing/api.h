@@ -53,12 +53,20 @@ typedef struct api_request {
 typedef struct api_response {
   unsigned status;
   json_t *body; /* owned; NULL means {} */
+  /* Owned, already serialised JSON; when set it is sent instead of body
+   * (lists built from stored text without parsing it). */
+  char *raw;
+  size_t raw_len;
   char allow[128]; /* Allow header for 405 */
   const char *content_type; /* NULL: application/json */
 } api_response;
 
 typedef api_response (*api_handler)(api_request *req);
 
+/* 200 with an already serialised JSON text (takes ownership). */
+api_response api_ok_raw(char *text, size_t len);
+/* Releases what a response owns. */
+void api_response_free(api_response *resp);
 /* 200 with body (takes the reference). */
 api_response api_ok(json_t *body);
 /* An error from the registry with its default message. */

@@ -82,8 +82,8 @@ typedef struct {
 
 static store_status dispatch_tx_run(store *s, void *arg) {
   dispatch_tx *tx = arg;
-  (void)s;
-  json_decref(tx->resp.body);
+  tx->req->db = s;
+  api_response_free(&tx->resp);
   tx->resp = tx->r->handler(tx->req);
   if (tx->resp.status < 300)
     return STORE_ONE;
@@ -96,12 +96,12 @@ static api_response dispatch_run(const route *r, api_request *req) {
   if (!dispatch_is_write(r->method) || !req->db)
     return r->handler(req);
   dispatch_tx tx = {r, req, {0}};
-  store_status st = store_write_tx(req->db, dispatch_tx_run, &tx);
+  store_status st = store_write_tx(dispatch_tx_run, &tx);
   if (st == STORE_ONE || tx.resp.status >= 400) {
     if (st == STORE_ONE || st == STORE_NONE)
       return tx.resp;
   }
-  json_decref(tx.resp.body);
+  api_response_free(&tx.resp);
   return api_store_err(st);
 }
 
@@ -114,6 +114,12 @@ static void dispatch_check_response(const route *r, api_response *resp) {
   if (!schema) {
     snprintf(err, sizeof err, "no schema %s", r->response_schema);
   } else {
+    if (resp->raw) {
+      json_error_t jerr;
+      resp->body = json_loadb(resp->raw, resp->raw_len, 0, &jerr);
+      free(resp->raw);
+      resp->raw = NULL;
+    }
     if (!resp->body)
       resp->body = json_object();
     if (js_validate(schema, resp->body, "response", err, sizeof err))
@@ -121,7 +127,7 @@ static void dispatch_check_response(const route *r, api_response *resp) {
   }
   log_msg(LOG_ERROR, "response of %s %s does not match %s: %s", r->method,
           r->path, r->response_schema, err);
-  json_decref(resp->body);
+  api_response_free(resp);
   *resp = api_errf(ERR_INTERNAL, "response does not match schema %s: %s",
                    r->response_schema, err);
 }

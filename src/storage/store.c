@@ -16,12 +16,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#define STORE_PAGE_SQL                                                         \
-  "SELECT seq, id, body FROM objects WHERE org_id = ?1 AND kind = ?2 AND "     \
-  "seq > ?3 "
-#define STORE_FILTER_SQL                                                       \
-  "AND (?5 IS NULL OR parent_id IN (SELECT value FROM json_each(?5))) "        \
-  "AND (?6 IS NULL OR group_id IN (SELECT value FROM json_each(?6))) "
+#define STORE_PAGE_SELECT "SELECT seq, id, body FROM objects "
+#define STORE_PAGE_WHERE "WHERE org_id = ?1 AND kind = ?2 AND seq > ?3 "
+#define STORE_PAGE_ORDER "ORDER BY seq LIMIT ?4"
+/* Filtered pages read the matching objects through their (partial) index and
+ * sort them: the cost follows the filtered set, never the whole table, which
+ * the planner would otherwise walk in seq order hoping to fill the page. */
+#define STORE_PARENT_SQL                                                       \
+  "AND parent_id IN (SELECT value FROM json_each(?5)) "
+#define STORE_GROUP_SQL "AND group_id IN (SELECT value FROM json_each(?6)) "
 
 /* Every query the project runs, prepared once per connection. */
 #define STORE_STATEMENTS(X)                                                    \
@@ -40,11 +43,18 @@
                   "kind = ?2")                                                 \
   X(ST_OBJ_COUNT_PARENT, "SELECT count(*) FROM objects WHERE org_id = ?1 AND " \
                          "kind = ?2 AND parent_id = ?3")                       \
-  X(ST_OBJ_PAGE, STORE_PAGE_SQL "ORDER BY seq LIMIT ?4")                       \
-  X(ST_OBJ_PAGE_FILTERED, STORE_PAGE_SQL STORE_FILTER_SQL                      \
-                          "ORDER BY seq LIMIT ?4")                             \
-  X(ST_BLOB_PUT, "INSERT OR REPLACE INTO blobs (id, data) VALUES (?1, ?2)")    \
-  X(ST_BLOB_GET, "SELECT data FROM blobs WHERE id = ?1")                       \
+  X(ST_OBJ_PAGE, STORE_PAGE_SELECT STORE_PAGE_WHERE STORE_PAGE_ORDER)        \
+  X(ST_OBJ_PAGE_PARENT, STORE_PAGE_SELECT "INDEXED BY objects_by_parent "      \
+                        STORE_PAGE_WHERE STORE_PARENT_SQL STORE_PAGE_ORDER)    \
+  X(ST_OBJ_PAGE_GROUP, STORE_PAGE_SELECT "INDEXED BY objects_by_group "        \
+                       STORE_PAGE_WHERE STORE_GROUP_SQL STORE_PAGE_ORDER)      \
+  X(ST_OBJ_PAGE_BOTH, STORE_PAGE_SELECT "INDEXED BY objects_by_group "         \
+                      STORE_PAGE_WHERE STORE_PARENT_SQL STORE_GROUP_SQL        \
+                      STORE_PAGE_ORDER)                                        \
+  X(ST_BLOB_PUT, "INSERT OR REPLACE INTO blobs (seq, data) SELECT seq, ?2 "    \
+                 "FROM objects WHERE id = ?1")                                 \
+  X(ST_BLOB_GET, "SELECT b.data FROM objects o JOIN blobs b ON b.seq = o.seq " \
+                 "WHERE o.id = ?1")                                            \
   X(ST_CLIENT_PUT, "INSERT INTO clients (client_id, app_client_id, org_id, "   \
                    "secret_salt, secret_hash, api_key) VALUES (?1, ?2, ?3, "   \
                    "?4, ?5, ?6)")                                              \
@@ -90,8 +100,12 @@ static bool store_is_temp;
 static pthread_key_t store_key;
 static pthread_once_t store_key_once = PTHREAD_ONCE_INIT;
 /* Serialises this process's writers: SQLite allows one writer at a time and
- * its busy handler sleeps, which shows up as tail latency under load. */
+ * its busy handler sleeps, which shows up as tail latency under load. All
+ * write transactions run on one connection, guarded by this lock, so its page
+ * cache stays warm instead of every thread's connection re-reading the pages
+ * the others changed. */
 static pthread_mutex_t store_write_lock = PTHREAD_MUTEX_INITIALIZER;
+static store *store_writer;
 
 static void store_close(store *s) {
   if (!s)
@@ -282,6 +296,10 @@ const char *store_global_path(void) { return store_path; }
 
 void store_global_close(void) {
   store_thread_release();
+  pthread_mutex_lock(&store_write_lock);
+  store_close(store_writer);
+  store_writer = NULL;
+  pthread_mutex_unlock(&store_write_lock);
   if (store_is_temp) {
     char side[1200];
     unlink(store_path);
@@ -316,9 +334,19 @@ void store_thread_release(void) {
 
 /* ---- transactions ---- */
 
-store_status store_write_tx(store *s, store_tx_fn fn, void *arg) {
+store_status store_write_tx(store_tx_fn fn, void *arg) {
   store_status result = STORE_BUSY;
   pthread_mutex_lock(&store_write_lock);
+  if (!store_writer) {
+    char err[512];
+    store_writer = store_connect(err, sizeof err);
+    if (!store_writer) {
+      log_msg(LOG_ERROR, "store: writer: %s", err);
+      pthread_mutex_unlock(&store_write_lock);
+      return STORE_ERROR;
+    }
+  }
+  store *s = store_writer;
   for (int attempt = 0; attempt < STORE_TX_ATTEMPTS; attempt++) {
     sqlite3_stmt *st = store_stmt(s, ST_BEGIN);
     if (!st) {
@@ -474,14 +502,62 @@ int64_t store_obj_count_parent(store *s, const char *kind, const char *org_id,
   return store_count_stmt(s, st);
 }
 
-/* Reads one page; `ids`, when not NULL, also collects the ids (for bulk
- * deletes). */
+/* Where the rows of a page go: parsed into a JSON array (with their ids,
+ * for bulk deletes), or copied as text into "[body,body,…]" so that a list
+ * can be answered without parsing and re-serialising every object. */
+typedef struct {
+  json_t *items;
+  json_t *ids;
+  char *text;
+  size_t len;
+  size_t cap;
+} store_page_sink;
+
+static bool sink_append(store_page_sink *k, const char *data, size_t n) {
+  if (k->len + n + 2 > k->cap) {
+    size_t cap = k->cap ? k->cap : 4096;
+    while (cap < k->len + n + 2)
+      cap *= 2;
+    char *grown = realloc(k->text, cap);
+    if (!grown)
+      return false;
+    k->text = grown;
+    k->cap = cap;
+  }
+  memcpy(k->text + k->len, data, n);
+  k->len += n;
+  k->text[k->len] = '\0';
+  return true;
+}
+
+static bool sink_row(store_page_sink *k, sqlite3_stmt *st, int n) {
+  if (!k->items) {
+    const char *body = (const char *)sqlite3_column_blob(st, 2);
+    size_t blen = (size_t)sqlite3_column_bytes(st, 2);
+    return (n == 0 || sink_append(k, ",", 1)) && sink_append(k, body, blen);
+  }
+  json_t *body = store_load_body(st, 2);
+  if (!body)
+    return false;
+  json_array_append_new(k->items, body);
+  if (k->ids)
+    json_array_append_new(
+        k->ids, json_string((const char *)sqlite3_column_text(st, 1)));
+  return true;
+}
+
 static store_status store_page_read(store *s, const store_page_query *q,
-                                    json_t **items, json_t *ids,
-                                    int64_t *last_seq, bool *more) {
+                                    store_page_sink *sink, int64_t *last_seq,
+                                    bool *more) {
   bool filtered = q->parent_ids || q->group_ids;
-  sqlite3_stmt *st =
-      store_stmt(s, filtered ? ST_OBJ_PAGE_FILTERED : ST_OBJ_PAGE);
+  store_stmt_id which = ST_OBJ_PAGE;
+  if (q->parent_ids && q->group_ids)
+    which = ST_OBJ_PAGE_BOTH;
+  else if (q->parent_ids)
+    which = ST_OBJ_PAGE_PARENT;
+  else if (q->group_ids)
+    which = ST_OBJ_PAGE_GROUP;
+  sqlite3_stmt *st = store_stmt(s, which);
   if (!st)
     return STORE_ERROR;
   bind_text(st, 1, q->org_id);
@@ -496,9 +572,10 @@ static store_status store_page_read(store *s, const store_page_query *q,
     if (g)
       sqlite3_bind_text(st, 6, g, -1, free);
   }
-  json_t *arr = json_array();
   *more = false;
   *last_seq = q->after_seq;
+  if (!sink->items && !sink_append(sink, "[", 1))
+    return STORE_ERROR;
   int rc;
   int n = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -506,39 +583,55 @@ static store_status store_page_read(store *s, const store_page_query *q,
       *more = true;
       break;
     }
-    json_t *body = store_load_body(st, 2);
-    if (!body) {
+    if (!sink_row(sink, st, n)) {
       rc = SQLITE_ERROR;
       break;
     }
-    json_array_append_new(arr, body);
-    if (ids)
-      json_array_append_new(
-          ids, json_string((const char *)sqlite3_column_text(st, 1)));
     *last_seq = sqlite3_column_int64(st, 0);
     n++;
   }
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    store_status r = rc == SQLITE_ERROR ? STORE_ERROR : store_fail(s, "page");
-    sqlite3_reset(st);
-    json_decref(arr);
-    return r;
-  }
+  store_status r = STORE_ONE;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    r = rc == SQLITE_ERROR ? STORE_ERROR : store_fail(s, "page");
+  else if (!sink->items && !sink_append(sink, "]", 1))
+    r = STORE_ERROR;
   sqlite3_reset(st);
-  *items = arr;
-  return STORE_ONE;
+  return r;
 }
 
 store_status store_obj_page(store *s, const store_page_query *q,
                             json_t **items, int64_t *last_seq, bool *more) {
-  return store_page_read(s, q, items, NULL, last_seq, more);
+  store_page_sink sink = {.items = json_array()};
+  store_status r = store_page_read(s, q, &sink, last_seq, more);
+  if (r != STORE_ONE) {
+    json_decref(sink.items);
+    return r;
+  }
+  *items = sink.items;
+  return STORE_ONE;
+}
+
+store_status store_obj_page_text(store *s, const store_page_query *q,
+                                 char **text, size_t *len, int64_t *last_seq,
+                                 bool *more) {
+  store_page_sink sink = {0};
+  store_status r = store_page_read(s, q, &sink, last_seq, more);
+  if (r != STORE_ONE) {
+    free(sink.text);
+    return r;
+  }
+  *text = sink.text;
+  *len = sink.len;
+  return STORE_ONE;
 }
 
 store_status store_obj_delete_page(store *s, const store_page_query *q,
                                    json_t **items, int64_t *last_seq,
                                    bool *more) {
   json_t *ids = json_array();
-  store_status r = store_page_read(s, q, items, ids, last_seq, more);
+  store_page_sink sink = {.items = json_array(), .ids = ids};
+  store_status r = store_page_read(s, q, &sink, last_seq, more);
+  *items = sink.items;
   size_t i;
   json_t *id;
   json_array_foreach(ids, i, id) {

@@ -32,12 +32,14 @@ const char *store_global_path(void);
 store *store_thread(void);
 void store_thread_release(void);
 
-/* Runs fn inside BEGIN IMMEDIATE … COMMIT. fn returning STORE_ERROR or
- * STORE_NONE rolls back and that status is returned; STORE_BUSY (from fn or
- * from SQLite) rolls back and retries fn a bounded number of times. Writers
- * of this process are serialised so they never wait in SQLite's busy loop. */
+/* Runs fn inside BEGIN IMMEDIATE … COMMIT on the process's one writer
+ * connection, which fn receives as `s` and must use for everything it reads
+ * and writes. fn returning STORE_ERROR or STORE_NONE rolls back and that
+ * status is returned; STORE_BUSY (from fn or from SQLite) rolls back and
+ * retries fn a bounded number of times. Writers of this process are
+ * serialised so they never wait in SQLite's busy loop. */
 typedef store_status (*store_tx_fn)(store *s, void *arg);
-store_status store_write_tx(store *s, store_tx_fn fn, void *arg);
+store_status store_write_tx(store_tx_fn fn, void *arg);
 
 /* ---- resources: one row per API object, attributes as JSON ---- */
 
@@ -80,6 +82,11 @@ typedef struct store_page_query {
 } store_page_query;
 store_status store_obj_page(store *s, const store_page_query *q,
                             json_t **items, int64_t *last_seq, bool *more);
+/* The same page as JSON text "[{…},{…}]" exactly as stored (malloc'ed,
+ * caller frees), for lists answered without touching the objects. */
+store_status store_obj_page_text(store *s, const store_page_query *q,
+                                 char **text, size_t *len, int64_t *last_seq,
+                                 bool *more);
 /* Deletes one page of the matching objects (with their blobs), collecting
  * the deleted attributes into *items (NEW array). Same paging as above. */
 store_status store_obj_delete_page(store *s, const store_page_query *q,
