@@ -48,6 +48,8 @@ CREATE TABLE tokens (
   expires_us INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX tokens_by_client ON tokens (client_id);
+-- Deleting a user revokes the tokens it logged in for.
+CREATE INDEX tokens_by_principal ON tokens (principal);
 
 CREATE TABLE passwords (
   username TEXT PRIMARY KEY,

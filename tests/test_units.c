@@ -153,7 +153,7 @@ static void store_setup(void) {
   store *s = store_thread();
   ck_assert_ptr_nonnull(s);
   ck_assert_msg(paging_init(s, err, sizeof err), "%s", err);
-  ck_assert_msg(bootstrap_run(s, &cfg, &boot, err, sizeof err), "%s", err);
+  ck_assert_msg(bootstrap_run(&cfg, &boot, err, sizeof err), "%s", err);
   auth_set_default_principal(&boot.principal);
   dispatch_settings ds = {.no_auth = true, .validate_responses = true};
   dispatch_configure(&ds);

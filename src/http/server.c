@@ -18,7 +18,9 @@ struct http_server {
   size_t max_body_bytes;
 };
 
-enum { HTTP_MAX_QUERY = 64 };
+/* More query arguments than any documented list takes, with repeated
+ * filters; a request with more is refused rather than cut short. */
+enum { HTTP_MAX_QUERY = 1024 };
 
 /* One request in flight; freed by http_completed. */
 typedef struct http_req {
@@ -79,16 +81,30 @@ static enum MHD_Result http_send(struct MHD_Connection *c, http_req *hr,
 }
 
 typedef struct {
-  api_param items[HTTP_MAX_QUERY];
+  api_param *items;
   size_t n;
+  size_t cap;
+  bool too_many;
 } http_query;
 
 static enum MHD_Result http_collect_arg(void *cls, enum MHD_ValueKind kind,
                                         const char *key, const char *value) {
   (void)kind;
   http_query *q = cls;
-  if (q->n == HTTP_MAX_QUERY)
+  if (q->n == HTTP_MAX_QUERY) {
+    q->too_many = true;
     return MHD_NO;
+  }
+  if (q->n == q->cap) {
+    size_t cap = q->cap ? q->cap * 2 : 16;
+    api_param *grown = realloc(q->items, cap * sizeof *grown);
+    if (!grown) {
+      q->too_many = true;
+      return MHD_NO;
+    }
+    q->items = grown;
+    q->cap = cap;
+  }
   q->items[q->n].key = key;
   q->items[q->n].value = value ? value : "";
   q->n++;
@@ -164,8 +180,15 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c,
     return http_send(c, hr, method, &resp);
   }
 
-  http_query q = {.n = 0};
+  http_query q = {0};
   MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, http_collect_arg, &q);
+  if (q.too_many) {
+    free(q.items);
+    api_response resp = api_errf(ERR_BAD_REQUEST,
+                                 "query: more than %d parameters",
+                                 HTTP_MAX_QUERY);
+    return http_send(c, hr, method, &resp);
+  }
   dispatch_input in = {
       .method = method,
       .path = url,
@@ -180,6 +203,7 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c,
       .body_len = hr->body_len,
   };
   api_response resp = dispatch_request(&in);
+  free(q.items);
   return http_send(c, hr, method, &resp);
 }
 

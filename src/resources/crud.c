@@ -3,6 +3,8 @@
 #include "resources/organizations.h"
 #include "resources/paging.h"
 
+#include "core/codec.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,12 +202,16 @@ static void crud_list_context(const api_request *req, const crud_kind *k,
                               const json_t *parent_ids,
                               const json_t *group_ids, char *buf,
                               size_t len) {
-  char *p = parent_ids ? json_dumps(parent_ids, JSON_COMPACT) : NULL;
-  char *g = group_ids ? json_dumps(group_ids, JSON_COMPACT) : NULL;
-  snprintf(buf, len, "%s|%s|%s|%s", k->kind, req->principal.org_id,
-           p ? p : "", g ? g : "");
-  free(p);
-  free(g);
+  /* The filters enter as a digest: they can be longer than the buffer. */
+  json_t *filters = json_pack("[OO]", parent_ids ? parent_ids : json_null(),
+                              group_ids ? group_ids : json_null());
+  char *text = json_dumps(filters, JSON_COMPACT);
+  json_decref(filters);
+  char digest[65] = "";
+  if (text)
+    codec_sha256_hex(text, strlen(text), digest);
+  free(text);
+  snprintf(buf, len, "%s|%s|%s", k->kind, req->principal.org_id, digest);
 }
 
 /* A list page straight from the stored JSON text: the objects are neither

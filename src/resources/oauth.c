@@ -171,7 +171,9 @@ LAS_HANDLER(oauth_token) {
         &client);
     if (st == STORE_BUSY || st == STORE_ERROR)
       return api_store_err(st);
-    if (st != STORE_ONE)
+    /* A confidential client must authenticate for every grant (RFC 6749
+     * 3.2.1); only public clients may name themselves by id alone. */
+    if (st != STORE_ONE || (client.has_secret && !p.client_secret[0]))
       return oauth_error(401, "invalid_client", "client authentication failed");
     char org_id[64];
     st = store_password_check(req->db, p.username, p.password, principal,

@@ -71,7 +71,9 @@ bool paging_parse(const api_request *req, const char *context,
     char *end = NULL;
     errno = 0;
     long v = strtol(max, &end, 10);
-    if (!*max || errno || *end || v < 1 || v > PAGING_LIMIT) {
+    /* Digits only: strtol would also take spaces and signs. */
+    if (*max < '0' || *max > '9' || errno || *end || v < 1 ||
+        v > PAGING_LIMIT) {
       *fail = api_errf(ERR_BAD_REQUEST,
                        "maxResults: must be an integer from 1 to %d",
                        PAGING_LIMIT);

@@ -7,6 +7,7 @@
 #include "validation/schemas.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -132,17 +133,21 @@ static void dispatch_check_response(const route *r, api_response *resp) {
                    r->response_schema, err);
 }
 
-api_response dispatch_request(const dispatch_input *in) {
+/* param_buf holds the path parameters: it is as long as the path, so every
+ * parameter fits and even an absurdly long id gets its pattern message. */
+static api_response dispatch_routed(const dispatch_input *in, char *param_buf,
+                                    size_t param_len) {
   const route *r = NULL;
   const char *params[API_MAX_PATH_PARAMS] = {0};
   size_t n_params = 0;
-  char param_buf[512];
   char allow[128];
   router_result m =
       router_match(in->method, in->path, &r, params, &n_params, param_buf,
-                   sizeof param_buf, allow, sizeof allow);
+                   param_len, allow, sizeof allow);
   if (m == ROUTER_NO_PATH)
     return api_err(ERR_NOT_FOUND);
+  if (m == ROUTER_PARAM_TOO_LONG)
+    return api_errf(ERR_BAD_REQUEST, "path: parameters too long");
   if (m == ROUTER_NO_METHOD) {
     api_response resp = api_errf(ERR_METHOD_NOT_ALLOWED,
                                  "%s is not allowed here; allowed: %s",
@@ -197,5 +202,15 @@ api_response dispatch_request(const dispatch_input *in) {
   json_decref(body);
   if (dispatch_cfg.validate_responses)
     dispatch_check_response(r, &resp);
+  return resp;
+}
+
+api_response dispatch_request(const dispatch_input *in) {
+  size_t len = strlen(in->path) + API_MAX_PATH_PARAMS;
+  char *param_buf = malloc(len);
+  if (!param_buf)
+    return api_err(ERR_UNAVAILABLE);
+  api_response resp = dispatch_routed(in, param_buf, len);
+  free(param_buf);
   return resp;
 }

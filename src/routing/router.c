@@ -37,6 +37,9 @@ static bool router_path_matches(const char *tpl, const char *path,
     tpl += tlen;
     path += slen;
   }
+  /* A trailing slash names the same resource. */
+  if (*tpl == '\0' && path[0] == '/' && path[1] == '\0')
+    path++;
   if (*tpl != '\0' || *path != '\0')
     return false;
   if (n_params)
@@ -51,14 +54,6 @@ router_result router_match(const char *method, const char *path,
                            char *allow, size_t allowlen) {
   if (strncmp(path, "/v1/", 4) == 0)
     path += 3;
-  /* A trailing slash names the same resource. */
-  char trimmed[1024];
-  size_t plen = strlen(path);
-  if (plen > 1 && path[plen - 1] == '/' && plen < sizeof trimmed) {
-    memcpy(trimmed, path, plen - 1);
-    trimmed[plen - 1] = '\0';
-    path = trimmed;
-  }
   bool path_known = false;
   if (allowlen)
     allow[0] = '\0';
@@ -69,8 +64,9 @@ router_result router_match(const char *method, const char *path,
     path_known = true;
     if (strcmp(r->method, method) == 0) {
       *out = r;
-      router_path_matches(r->path, path, params, n_params, buf, buflen);
-      return ROUTER_MATCH;
+      return router_path_matches(r->path, path, params, n_params, buf, buflen)
+                 ? ROUTER_MATCH
+                 : ROUTER_PARAM_TOO_LONG;
     }
     size_t used = strlen(allow);
     snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "",

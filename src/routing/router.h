@@ -26,7 +26,12 @@ typedef struct route {
 extern const route routes[];
 extern const size_t routes_count;
 
-typedef enum { ROUTER_MATCH, ROUTER_NO_PATH, ROUTER_NO_METHOD } router_result;
+typedef enum {
+  ROUTER_MATCH,
+  ROUTER_NO_PATH,
+  ROUTER_NO_METHOD,
+  ROUTER_PARAM_TOO_LONG /* matched, but the parameters exceed buf */
+} router_result;
 
 /* Matches path (with or without the /v1 prefix) and method. On a match, the
  * path parameters are copied into buf and pointed to from params. On

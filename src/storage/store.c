@@ -66,10 +66,17 @@
                   "t.principal, c.api_key, t.scopes, t.expires_us FROM "       \
                   "tokens t JOIN clients c ON c.client_id = t.client_id "      \
                   "WHERE t.token = ?1")                                        \
+  X(ST_TOKEN_DELETE_PRINCIPAL, "DELETE FROM tokens WHERE principal = ?1")     \
   X(ST_PASSWORD_PUT, "INSERT INTO passwords (username, user_id, org_id, "      \
                      "salt, hash) VALUES (?1, ?2, ?3, ?4, ?5)")                \
   X(ST_PASSWORD_GET, "SELECT user_id, org_id, salt, hash FROM passwords "      \
                      "WHERE username = ?1")                                    \
+  X(ST_JOB_ADD, "INSERT INTO jobs (kind, target_id, org_id, due_us) VALUES "  \
+                "(?1, ?2, ?3, ?4)")                                            \
+  X(ST_JOB_NEXT, "SELECT min(due_us) FROM jobs")                               \
+  X(ST_JOB_DUE, "SELECT id, kind, target_id, org_id, due_us FROM jobs WHERE "  \
+                "due_us <= ?1 ORDER BY due_us, id LIMIT 1")                    \
+  X(ST_JOB_DELETE, "DELETE FROM jobs WHERE id = ?1")                           \
   X(ST_META_GET, "SELECT value FROM meta WHERE key = ?1")                      \
   X(ST_META_PUT, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")
 
@@ -90,12 +97,14 @@ struct store {
   sqlite3 *db;
   sqlite3_stmt *stmts[ST__COUNT];
   bool revoked_credentials; /* in the open transaction */
+  bool added_jobs;          /* in the open transaction */
 };
 
 enum { STORE_TX_ATTEMPTS = 8 };
 
 static char store_path[1100];
 static _Atomic uint64_t store_epoch = 1;
+static void (*store_job_hook)(void);
 static bool store_is_temp;
 static pthread_key_t store_key;
 static pthread_once_t store_key_once = PTHREAD_ONCE_INIT;
@@ -347,6 +356,7 @@ store_status store_write_tx(store_tx_fn fn, void *arg) {
     }
   }
   store *s = store_writer;
+  bool jobs_committed = false;
   for (int attempt = 0; attempt < STORE_TX_ATTEMPTS; attempt++) {
     sqlite3_stmt *st = store_stmt(s, ST_BEGIN);
     if (!st) {
@@ -360,6 +370,7 @@ store_status store_write_tx(store_tx_fn fn, void *arg) {
       break;
     }
     s->revoked_credentials = false;
+    s->added_jobs = false;
     result = fn(s, arg);
     if (result == STORE_ONE) {
       st = store_stmt(s, ST_COMMIT);
@@ -367,6 +378,7 @@ store_status store_write_tx(store_tx_fn fn, void *arg) {
       if (result == STORE_ONE) {
         if (s->revoked_credentials)
           atomic_fetch_add(&store_epoch, 1);
+        jobs_committed = s->added_jobs;
         break;
       }
     }
@@ -379,6 +391,8 @@ store_status store_write_tx(store_tx_fn fn, void *arg) {
       break;
   }
   pthread_mutex_unlock(&store_write_lock);
+  if (jobs_committed && store_job_hook)
+    store_job_hook();
   return result;
 }
 
@@ -459,12 +473,23 @@ store_status store_obj_update(store *s, const store_obj_key *key,
 uint64_t store_credentials_epoch(void) { return atomic_load(&store_epoch); }
 
 store_status store_obj_delete(store *s, const store_obj_key *key) {
+  /* Deleting an app client cascades to its credentials and tokens; a user's
+   * tokens go with the user. Either way cached token checks must expire. */
+  if (strcmp(key->kind, "app-client") == 0) {
+    s->revoked_credentials = true;
+  } else if (strcmp(key->kind, "user") == 0) {
+    sqlite3_stmt *tokens = store_stmt(s, ST_TOKEN_DELETE_PRINCIPAL);
+    if (!tokens)
+      return STORE_ERROR;
+    bind_text(tokens, 1, key->id);
+    store_status r = store_run(s, tokens, "user tokens");
+    if (r != STORE_ONE)
+      return r;
+    s->revoked_credentials = true;
+  }
   sqlite3_stmt *st = store_stmt(s, ST_OBJ_DELETE);
   if (!st)
     return STORE_ERROR;
-  /* Deleting an app client cascades to its credentials and tokens. */
-  if (strcmp(key->kind, "app-client") == 0)
-    s->revoked_credentials = true;
   bind_key(st, key);
   store_status r = store_run(s, st, "delete");
   if (r == STORE_ONE && sqlite3_changes(s->db) == 0)
@@ -837,6 +862,72 @@ store_status store_password_check(store *s, const char *username,
   }
   sqlite3_reset(st);
   return result;
+}
+
+/* ---- jobs ---- */
+
+void store_set_job_hook(void (*hook)(void)) { store_job_hook = hook; }
+
+store_status store_job_add(store *s, const char *kind, const char *target_id,
+                           const char *org_id, int64_t due_us) {
+  sqlite3_stmt *st = store_stmt(s, ST_JOB_ADD);
+  if (!st)
+    return STORE_ERROR;
+  bind_text(st, 1, kind);
+  bind_text(st, 2, target_id);
+  bind_text(st, 3, org_id);
+  sqlite3_bind_int64(st, 4, due_us);
+  store_status r = store_run(s, st, "job add");
+  if (r == STORE_ONE)
+    s->added_jobs = true;
+  return r;
+}
+
+store_status store_job_next_due(store *s, int64_t *due_us) {
+  sqlite3_stmt *st = store_stmt(s, ST_JOB_NEXT);
+  if (!st)
+    return STORE_ERROR;
+  store_status r = STORE_NONE;
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+      *due_us = sqlite3_column_int64(st, 0);
+      r = STORE_ONE;
+    }
+  } else {
+    r = store_fail(s, "job next");
+  }
+  sqlite3_reset(st);
+  return r;
+}
+
+store_status store_job_take_due(store *s, int64_t now_us, store_job *out) {
+  sqlite3_stmt *st = store_stmt(s, ST_JOB_DUE);
+  if (!st)
+    return STORE_ERROR;
+  sqlite3_bind_int64(st, 1, now_us);
+  store_status r = STORE_NONE;
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    out->id = sqlite3_column_int64(st, 0);
+    copy_col(st, 1, out->kind, sizeof out->kind);
+    copy_col(st, 2, out->target_id, sizeof out->target_id);
+    copy_col(st, 3, out->org_id, sizeof out->org_id);
+    out->due_us = sqlite3_column_int64(st, 4);
+    r = STORE_ONE;
+  } else if (rc != SQLITE_DONE) {
+    r = store_fail(s, "job due");
+  }
+  sqlite3_reset(st);
+  return r;
+}
+
+store_status store_job_delete(store *s, int64_t id) {
+  sqlite3_stmt *st = store_stmt(s, ST_JOB_DELETE);
+  if (!st)
+    return STORE_ERROR;
+  sqlite3_bind_int64(st, 1, id);
+  return store_run(s, st, "job delete");
 }
 
 store_status store_meta_get(store *s, const char *key, char **out) {

@@ -151,6 +151,28 @@ store_status store_password_check(store *s, const char *username,
                                   const char *password, char user_id[64],
                                   char org_id[64]);
 
+/* ---- background jobs ---- */
+
+typedef struct store_job {
+  int64_t id;
+  char kind[32];
+  char target_id[64];
+  char org_id[64];
+  int64_t due_us;
+} store_job;
+
+/* Schedules a job; after the enclosing write transaction commits, the commit
+ * hook (store_set_job_hook) runs so that the engine can wake up. */
+store_status store_job_add(store *s, const char *kind, const char *target_id,
+                           const char *org_id, int64_t due_us);
+/* The earliest due time: STORE_ONE with *due_us, or STORE_NONE (no jobs). */
+store_status store_job_next_due(store *s, int64_t *due_us);
+/* The earliest job due at or before now_us, if any. */
+store_status store_job_take_due(store *s, int64_t now_us, store_job *out);
+store_status store_job_delete(store *s, int64_t id);
+/* Called (outside the write lock) after a transaction that added jobs. */
+void store_set_job_hook(void (*hook)(void));
+
 /* Small key/value settings (server keys, bootstrap markers). *out is
  * malloc'ed on STORE_ONE. */
 store_status store_meta_get(store *s, const char *key, char **out);
