@@ -1,6 +1,8 @@
 /* las-emulator: a stateful emulator of the Lucidtech AI Services REST API. */
 #include "core/config.h"
 #include "core/log.h"
+#include "engine/engine.h"
+#include "resources/data_bundles.h"
 #include "http/server.h"
 #include "resources/bootstrap.h"
 #include "resources/paging.h"
@@ -74,9 +76,19 @@ int main(int argc, char **argv) {
   dispatch_settings ds = {cfg.no_auth, cfg.validate_responses};
   dispatch_configure(&ds);
 
+  engine_set_processing_delay_ms(cfg.processing_delay_ms);
+  engine_register("data-bundle", data_bundles_process);
+  store_set_job_hook(engine_wake);
+  if (!engine_start(err, sizeof err)) {
+    store_global_close();
+    schemas_free();
+    return main_fail(err);
+  }
+
   http_settings hs = {cfg.host, cfg.port, cfg.threads, cfg.max_body_bytes};
   http_server *srv = http_start(&hs, err, sizeof err);
   if (!srv) {
+    engine_stop();
     store_global_close();
     schemas_free();
     return main_fail(err);
@@ -107,6 +119,7 @@ int main(int argc, char **argv) {
   sigwait(&stop_signals, &sig);
   log_msg(LOG_INFO, "signal %d: finishing in-flight requests", sig);
   http_stop(srv);
+  engine_stop();
   store_thread_release();
   store_global_close();
   schemas_free();

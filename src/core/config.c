@@ -31,6 +31,7 @@ static const opt_spec config_opts[] = {
     OPT("--no-auth", "LAS_NO_AUTH", OPT_BOOL, no_auth, "serve requests without credentials as the bootstrap organization"),
     OPT("--allow-remote-no-auth", "LAS_ALLOW_REMOTE_NO_AUTH", OPT_BOOL, allow_remote_no_auth, "permit --no-auth on a non-loopback address"),
     OPT("--validate-responses", "LAS_VALIDATE_RESPONSES", OPT_BOOL, validate_responses, "test mode: check every response against its schema; a mismatch is a 500"),
+    OPT("--processing-delay-ms", "LAS_PROCESSING_DELAY_MS", OPT_UINT, processing_delay_ms, "simulated processing time of background work, e.g. data bundles (default 3000)"),
     OPT("--client-id", "LAS_CLIENT_ID", OPT_STR, client_id, "bootstrap app client id (generated when unset)"),
     OPT("--client-secret", "LAS_CLIENT_SECRET", OPT_STR, client_secret, "bootstrap app client secret (generated when unset)"),
     OPT("--api-key", "LAS_API_KEY", OPT_STR, api_key, "bootstrap api key (generated when unset)"),
@@ -98,6 +99,7 @@ config_result config_load(config *cfg, int argc, char **argv, char *err,
   strcpy(cfg->db_path, "las-emulator.db");
   cfg->max_body_bytes = 10u * 1024u * 1024u;
   cfg->log_level = LOG_INFO;
+  cfg->processing_delay_ms = 3000;
 
   for (size_t i = 0; i < CONFIG_NOPTS; i++) {
     const char *v = getenv(config_opts[i].env);
@@ -136,6 +138,10 @@ config_result config_load(config *cfg, int argc, char **argv, char *err,
     }
     if (!config_set(cfg, o, value, err, errlen))
       return CONFIG_ERROR;
+  }
+  if (cfg->port > 65535) {
+    snprintf(err, errlen, "--port must be from 0 to 65535");
+    return CONFIG_ERROR;
   }
   if (cfg->max_body_bytes == 0) {
     snprintf(err, errlen, "--max-body-bytes must be positive");

@@ -16,6 +16,7 @@ typedef struct config {
   bool allow_remote_no_auth;
   unsigned threads; /* 0: one per core */
   bool validate_responses;
+  unsigned processing_delay_ms;
   /* Bootstrap credentials; empty means "generate". */
   char client_id[256];
   char client_secret[256];

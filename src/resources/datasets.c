@@ -16,7 +16,7 @@ static const char *const dataset_patch_fields[] = {"name", "description",
 enum { DATASET_DEFAULT_RETENTION_DAYS = 1825 };
 
 /* numberOfDocuments is derived, not stored. */
-static bool dataset_present(const api_request *req, json_t *ds) {
+bool datasets_present(const api_request *req, json_t *ds) {
   const char *id = json_string_value(json_object_get(ds, "datasetId"));
   int64_t n =
       store_obj_count_parent(req->db, "document", req->principal.org_id, id);
@@ -31,7 +31,7 @@ static const crud_kind dataset_kind = {
     .id_field = "datasetId",
     .list_field = "datasets",
     .allowed_field = "numberOfDatasetsAllowed",
-    .present = dataset_present,
+    .present = datasets_present,
 };
 
 store_status datasets_load(const api_request *req, const char *id,
@@ -81,7 +81,7 @@ LAS_HANDLER(datasets_delete) {
   store_status st = datasets_load(req, id, &ds);
   if (st != STORE_ONE)
     return api_store_err(st);
-  if (!dataset_present(req, ds)) {
+  if (!datasets_present(req, ds)) {
     json_decref(ds);
     return api_err(ERR_UNAVAILABLE);
   }

@@ -28,6 +28,12 @@ LAS_HANDLER(assets_get);
 LAS_HANDLER(assets_update);
 LAS_HANDLER(assets_delete);
 
+/* data_bundles.c */
+LAS_HANDLER(data_bundles_list);
+LAS_HANDLER(data_bundles_create);
+LAS_HANDLER(data_bundles_update);
+LAS_HANDLER(data_bundles_delete);
+
 /* datasets.c */
 LAS_HANDLER(datasets_list);
 LAS_HANDLER(datasets_create);

@@ -62,11 +62,11 @@ const route routes[] = {
     {"PATCH", "/models/{modelId}", models_update, "PatchModelId", "Model", "models:write", 0},
     OPT("/models/{modelId}"),
 
-    TODO("GET", "/models/{modelId}/dataBundles", NULL, "DataBundles", "databundles:read"),
-    TODO("POST", "/models/{modelId}/dataBundles", "PostDataBundles", "DataBundle", "databundles:write"),
+    {"GET", "/models/{modelId}/dataBundles", data_bundles_list, NULL, "DataBundles", "databundles:read", 0},
+    {"POST", "/models/{modelId}/dataBundles", data_bundles_create, "PostDataBundles", "DataBundle", "databundles:write", 0},
     OPT("/models/{modelId}/dataBundles"),
-    TODO("DELETE", "/models/{modelId}/dataBundles/{dataBundleId}", NULL, "DataBundle", "databundles:write"),
-    TODO("PATCH", "/models/{modelId}/dataBundles/{dataBundleId}", "PatchDataBundleId", "DataBundle", "databundles:write"),
+    {"DELETE", "/models/{modelId}/dataBundles/{dataBundleId}", data_bundles_delete, NULL, "DataBundle", "databundles:write", 0},
+    {"PATCH", "/models/{modelId}/dataBundles/{dataBundleId}", data_bundles_update, "PatchDataBundleId", "DataBundle", "databundles:write", 0},
     OPT("/models/{modelId}/dataBundles/{dataBundleId}"),
 
     OPT("/organizations"),
