@@ -3,6 +3,7 @@
 #include "core/log.h"
 #include "engine/engine.h"
 #include "resources/data_bundles.h"
+#include "resources/organizations.h"
 #include "http/server.h"
 #include "resources/bootstrap.h"
 #include "resources/paging.h"
@@ -58,6 +59,8 @@ int main(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
   signal(SIGPIPE, SIG_IGN);
 
+  if (!organizations_configure(cfg.allowances, err, sizeof err))
+    return main_fail(err);
   if (!schemas_init(err, sizeof err))
     return main_fail(err);
   if (!store_global_open(cfg.db_path, err, sizeof err)) {

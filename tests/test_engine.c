@@ -300,6 +300,69 @@ START_TEST(test_engine_is_idle_when_nothing_is_due) {
 }
 END_TEST
 
+START_TEST(test_monthly_counters_and_allowances) {
+  static const char *const limited[] = {
+      "--allowances",
+      "monthlyNumberOfDocumentsAllowed=2,numberOfModelsAllowed=1", NULL};
+  it_server srv;
+  ck_assert(it_server_start(&srv, limited));
+  it_session s;
+  ck_assert(it_login_bootstrap(&srv, &s));
+  char id[64] = "";
+  for (int i = 0; i < 3; i++) {
+    it_response *r = it_send(&s, "POST",
+                             json_pack("{s:s, s:s}", "content", "JVBERi0xLjQK",
+                                       "contentType", "application/pdf"),
+                             "/documents");
+    if (i < 2) {
+      EXPECT_STATUS(r, 200);
+      snprintf(id, sizeof id, "%s", it_str(r->json, "documentId"));
+    } else {
+      EXPECT_STATUS(r, 429);
+      ck_assert_str_eq(it_str(r->json, "message"), "Limit Exceeded");
+    }
+    it_response_free(r);
+  }
+  /* Deleting does not give the monthly allowance back. */
+  it_response *r = it_delete(&s, "/documents/%s", id);
+  EXPECT_STATUS(r, 200);
+  it_response_free(r);
+  r = it_send(&s, "POST",
+              json_pack("{s:s, s:s}", "content", "JVBERi0xLjQK", "contentType",
+                        "application/pdf"),
+              "/documents");
+  EXPECT_STATUS(r, 429);
+  it_response_free(r);
+  r = it_get(&s, "/organizations/me");
+  EXPECT_STATUS(r, 200);
+  ck_assert_int_eq(json_integer_value(json_object_get(
+                       r->json, "monthlyNumberOfDocumentsCreated")),
+                   2);
+  ck_assert_int_eq(json_integer_value(json_object_get(
+                       r->json, "monthlyNumberOfDocumentsAllowed")),
+                   2);
+  it_response_free(r);
+
+  /* Standing allowances: the second model is refused. */
+  json_t *model = json_pack("{s:i, s:i, s:{}}", "width", 100, "height", 100,
+                            "fieldConfig");
+  r = it_send(&s, "POST", json_deep_copy(model), "/models");
+  EXPECT_STATUS(r, 200);
+  it_response_free(r);
+  r = it_send(&s, "POST", model, "/models");
+  EXPECT_STATUS(r, 429);
+  it_response_free(r);
+  ck_assert_int_eq(it_server_stop(&srv), 0);
+  it_server_cleanup(&srv);
+
+  static const char *const wrong[] = {"--allowances", "nonsense=1", NULL};
+  char out[256];
+  const char *args[] = {getenv("LAS_EMULATOR_BIN"), wrong[0], wrong[1],
+                        "--db", ":memory:", "--port", "0", NULL};
+  ck_assert_int_ne(it_run_to_exit(args, 5000, out, sizeof out), 0);
+}
+END_TEST
+
 static Suite *engine_suite(void) {
   Suite *s = suite_create("engine");
   TCase *tc = tcase_create("data-bundles");
@@ -308,6 +371,7 @@ static Suite *engine_suite(void) {
   tcase_add_test(tc, test_bundle_of_empty_or_deleted_dataset_fails);
   tcase_add_test(tc, test_processing_resumes_after_restart);
   tcase_add_test(tc, test_engine_is_idle_when_nothing_is_due);
+  tcase_add_test(tc, test_monthly_counters_and_allowances);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -23,6 +23,13 @@ void clock_shift_us(int64_t offset_us) {
   atomic_fetch_add(&clock_offset_us, offset_us);
 }
 
+void clock_format_month(int64_t epoch_us, char *buf, size_t len) {
+  time_t secs = (time_t)(epoch_us / 1000000);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  snprintf(buf, len, "%04d-%02d", tm.tm_year + 1900, tm.tm_mon + 1);
+}
+
 void clock_format_iso(int64_t epoch_us, char *buf, size_t len) {
   time_t secs = (time_t)(epoch_us / 1000000);
   long micros = (long)(epoch_us % 1000000);

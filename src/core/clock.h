@@ -18,4 +18,7 @@ void clock_shift_us(int64_t offset_us);
 #define CLOCK_ISO_LEN 32
 void clock_format_iso(int64_t epoch_us, char *buf, size_t len);
 
+/* The UTC calendar month of a time, "YYYY-MM" (buf of at least 8 bytes). */
+void clock_format_month(int64_t epoch_us, char *buf, size_t len);
+
 #endif

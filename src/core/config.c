@@ -32,6 +32,7 @@ static const opt_spec config_opts[] = {
     OPT("--allow-remote-no-auth", "LAS_ALLOW_REMOTE_NO_AUTH", OPT_BOOL, allow_remote_no_auth, "permit --no-auth on a non-loopback address"),
     OPT("--validate-responses", "LAS_VALIDATE_RESPONSES", OPT_BOOL, validate_responses, "test mode: check every response against its schema; a mismatch is a 500"),
     OPT("--processing-delay-ms", "LAS_PROCESSING_DELAY_MS", OPT_UINT, processing_delay_ms, "simulated processing time of background work, e.g. data bundles (default 3000)"),
+    OPT("--allowances", "LAS_ALLOWANCES", OPT_STR, allowances, "organization allowances, e.g. monthlyNumberOfDocumentsAllowed=100,numberOfModelsAllowed=5 (defaults are generous)"),
     OPT("--client-id", "LAS_CLIENT_ID", OPT_STR, client_id, "bootstrap app client id (generated when unset)"),
     OPT("--client-secret", "LAS_CLIENT_SECRET", OPT_STR, client_secret, "bootstrap app client secret (generated when unset)"),
     OPT("--api-key", "LAS_API_KEY", OPT_STR, api_key, "bootstrap api key (generated when unset)"),

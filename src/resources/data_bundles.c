@@ -9,6 +9,7 @@
 #include "engine/engine.h"
 #include "resources/crud.h"
 #include "resources/datasets.h"
+#include "resources/organizations.h"
 #include "resources/resources.h"
 
 #include <stdio.h>
@@ -100,6 +101,11 @@ LAS_HANDLER(data_bundles_create) {
       return api_store_err(st);
     }
     json_array_append_new(datasets, ds);
+  }
+  api_response used = organizations_consume(req, "dataBundles");
+  if (used.status) {
+    json_decref(datasets);
+    return used;
   }
   char id[IDS_MAX_LEN];
   json_t *bundle = crud_new(req, &bundle_kind, id);

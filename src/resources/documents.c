@@ -3,6 +3,7 @@
  * delete filtered by consentId/datasetId (repeatable), paginated. */
 #include "resources/crud.h"
 #include "resources/datasets.h"
+#include "resources/organizations.h"
 #include "resources/resources.h"
 
 #include "core/codec.h"
@@ -125,6 +126,9 @@ LAS_HANDLER(documents_create) {
   if (check.status)
     return check;
   check = document_check_dataset(req);
+  if (check.status)
+    return check;
+  check = organizations_consume(req, "documents");
   if (check.status)
     return check;
   char id[IDS_MAX_LEN];

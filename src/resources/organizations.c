@@ -6,6 +6,10 @@
 #include "resources/crud.h"
 #include "resources/resources.h"
 
+#include "core/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const crud_kind org_kind = {
@@ -13,26 +17,29 @@ static const crud_kind org_kind = {
     .id_field = "organizationId",
 };
 
-/* Allowances of a new organization: generous, so that tests and demos never
- * meet them unless they lower them. */
-static const struct {
+/* Allowances: generous defaults, so that tests and demos never meet them
+ * unless they lower them (--allowances). A configured value applies to
+ * every organization, old and new, so a test can lower it on any database. */
+static struct {
   const char *field;
   json_int_t value;
+  bool configured;
 } org_allowances[] = {
-    {"numberOfAppClientsAllowed", 1000},
-    {"numberOfAssetsAllowed", 10000},
-    {"numberOfDatasetsAllowed", 10000},
-    {"numberOfModelsAllowed", 1000},
-    {"numberOfSecretsAllowed", 1000},
-    {"numberOfTransitionsAllowed", 1000},
-    {"numberOfUsersAllowed", 1000},
-    {"numberOfWorkflowsAllowed", 1000},
-    {"monthlyNumberOfDataBundlesAllowed", 10000},
-    {"monthlyNumberOfDocumentsAllowed", 10000000},
-    {"monthlyNumberOfPredictionsAllowed", 10000000},
-    {"monthlyNumberOfTransitionExecutionsAllowed", 10000000},
-    {"monthlyNumberOfWorkflowExecutionsAllowed", 10000000},
+    {"numberOfAppClientsAllowed", 1000, false},
+    {"numberOfAssetsAllowed", 10000, false},
+    {"numberOfDatasetsAllowed", 10000, false},
+    {"numberOfModelsAllowed", 1000, false},
+    {"numberOfSecretsAllowed", 1000, false},
+    {"numberOfTransitionsAllowed", 1000, false},
+    {"numberOfUsersAllowed", 1000, false},
+    {"numberOfWorkflowsAllowed", 1000, false},
+    {"monthlyNumberOfDataBundlesAllowed", 10000, false},
+    {"monthlyNumberOfDocumentsAllowed", 10000000, false},
+    {"monthlyNumberOfPredictionsAllowed", 10000000, false},
+    {"monthlyNumberOfTransitionExecutionsAllowed", 10000000, false},
+    {"monthlyNumberOfWorkflowExecutionsAllowed", 10000000, false},
 };
+#define ORG_NALLOWANCES (sizeof org_allowances / sizeof org_allowances[0])
 
 /* Counted from the objects that exist: field, object kind. */
 static const struct {
@@ -49,15 +56,58 @@ static const struct {
     {"numberOfWorkflowsCreated", "workflow"},
 };
 
-/* Monthly usage counters arrive with the background engine (issue 3); until
- * then nothing of those kinds is created, except documents. */
-static const char *const org_monthly[] = {
-    "monthlyNumberOfDataBundlesCreated",
-    "monthlyNumberOfDocumentsCreated",
-    "monthlyNumberOfPredictionsCreated",
-    "monthlyNumberOfTransitionExecutionsCreated",
-    "monthlyNumberOfWorkflowExecutionsCreated",
+/* Counted as they are made, per calendar month: usage kind, fields. */
+static const struct {
+  const char *usage;
+  const char *created;
+  const char *allowed;
+} org_monthly[] = {
+    {"dataBundles", "monthlyNumberOfDataBundlesCreated",
+     "monthlyNumberOfDataBundlesAllowed"},
+    {"documents", "monthlyNumberOfDocumentsCreated",
+     "monthlyNumberOfDocumentsAllowed"},
+    {"predictions", "monthlyNumberOfPredictionsCreated",
+     "monthlyNumberOfPredictionsAllowed"},
+    {"transitionExecutions", "monthlyNumberOfTransitionExecutionsCreated",
+     "monthlyNumberOfTransitionExecutionsAllowed"},
+    {"workflowExecutions", "monthlyNumberOfWorkflowExecutionsCreated",
+     "monthlyNumberOfWorkflowExecutionsAllowed"},
 };
+
+bool organizations_configure(const char *spec, char *err, size_t errlen) {
+  char copy[1024];
+  snprintf(copy, sizeof copy, "%s", spec ? spec : "");
+  char *save = NULL;
+  for (char *item = strtok_r(copy, ",", &save); item;
+       item = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(item, '=');
+    char *end = NULL;
+    long long v = eq ? strtoll(eq + 1, &end, 10) : -1;
+    if (!eq || !end || *end || eq[1] < '0' || eq[1] > '9' || v < 0) {
+      snprintf(err, errlen, "--allowances: '%s' is not FIELD=NUMBER", item);
+      return false;
+    }
+    *eq = '\0';
+    size_t i = 0;
+    while (i < ORG_NALLOWANCES && strcmp(org_allowances[i].field, item) != 0)
+      i++;
+    if (i == ORG_NALLOWANCES) {
+      snprintf(err, errlen, "--allowances: unknown field '%s'", item);
+      return false;
+    }
+    org_allowances[i].value = (json_int_t)v;
+    org_allowances[i].configured = true;
+  }
+  return true;
+}
+
+/* Puts the configured allowances over the stored ones. */
+static void org_apply_configured(json_t *org) {
+  for (size_t i = 0; i < ORG_NALLOWANCES; i++)
+    if (org_allowances[i].configured || !json_object_get(org, org_allowances[i].field))
+      json_object_set_new(org, org_allowances[i].field,
+                          json_integer(org_allowances[i].value));
+}
 
 store_status organizations_create(api_request *req, const char *name) {
   char id[IDS_MAX_LEN];
@@ -67,9 +117,7 @@ store_status organizations_create(api_request *req, const char *name) {
   json_object_del(org, "createdBy");
   json_object_set_new(org, "name", name ? json_string(name) : json_null());
   json_object_set_new(org, "description", json_null());
-  for (size_t i = 0; i < sizeof org_allowances / sizeof org_allowances[0]; i++)
-    json_object_set_new(org, org_allowances[i].field,
-                        json_integer(org_allowances[i].value));
+  org_apply_configured(org);
   memcpy(req->principal.org_id, id, sizeof req->principal.org_id);
   store_obj_key key = {org_kind.kind, id, id};
   store_status st = store_obj_insert(req->db, &key, NULL, NULL, org);
@@ -83,6 +131,7 @@ int64_t organizations_allowance(const api_request *req, const char *field) {
       crud_load(req, &org_kind, req->principal.org_id, &org);
   if (st != STORE_ONE)
     return -1;
+  org_apply_configured(org);
   json_t *v = json_object_get(org, field);
   int64_t n = json_is_integer(v) ? (int64_t)json_integer_value(v) : INT64_MAX;
   json_decref(org);
@@ -107,12 +156,46 @@ static api_response org_present(api_request *req, json_t *org) {
     }
     json_object_set_new(org, org_counters[i].field, json_integer(n));
   }
-  for (size_t i = 0; i < sizeof org_monthly / sizeof org_monthly[0]; i++)
-    if (!json_object_get(org, org_monthly[i]))
-      json_object_set_new(org, org_monthly[i], json_integer(0));
-  if (!json_object_get(org, "monthlyUsageSummary"))
-    json_object_set_new(org, "monthlyUsageSummary", json_object());
+  char month[16];
+  clock_format_month(req->now_us, month, sizeof month);
+  json_t *summary = json_object();
+  for (size_t i = 0; i < sizeof org_monthly / sizeof org_monthly[0]; i++) {
+    int64_t n = store_usage_get(req->db, req->principal.org_id, month,
+                                org_monthly[i].usage);
+    if (n < 0) {
+      json_decref(summary);
+      json_decref(org);
+      return api_err(ERR_UNAVAILABLE);
+    }
+    json_object_set_new(org, org_monthly[i].created, json_integer(n));
+    json_object_set_new(summary, org_monthly[i].usage, json_integer(n));
+  }
+  json_object_set_new(org, "monthlyUsageSummary",
+                      json_pack("{s:o}", month, summary));
+  org_apply_configured(org);
   return api_ok(org);
+}
+
+api_response organizations_consume(api_request *req, const char *usage) {
+  api_response ok = {.status = 0};
+  size_t i = 0;
+  while (i < sizeof org_monthly / sizeof org_monthly[0] &&
+         strcmp(org_monthly[i].usage, usage) != 0)
+    i++;
+  if (i == sizeof org_monthly / sizeof org_monthly[0])
+    return api_err(ERR_INTERNAL);
+  char month[16];
+  clock_format_month(req->now_us, month, sizeof month);
+  int64_t allowed = organizations_allowance(req, org_monthly[i].allowed);
+  int64_t used =
+      store_usage_get(req->db, req->principal.org_id, month, usage);
+  if (allowed < 0 || used < 0)
+    return api_err(ERR_UNAVAILABLE);
+  if (used >= allowed)
+    return api_err(ERR_LIMIT_EXCEEDED);
+  store_status st =
+      store_usage_add(req->db, req->principal.org_id, month, usage);
+  return st == STORE_ONE ? ok : api_store_err(st);
 }
 
 LAS_HANDLER(organizations_get) {

@@ -60,6 +60,14 @@ LAS_HANDLER(models_delete);
 LAS_HANDLER(organizations_get);
 LAS_HANDLER(organizations_update);
 
+/* predictions.c */
+LAS_HANDLER(predictions_list);
+LAS_HANDLER(predictions_create);
+
+/* logs.c */
+LAS_HANDLER(logs_list);
+LAS_HANDLER(logs_get);
+
 /* secrets.c */
 LAS_HANDLER(secrets_list);
 LAS_HANDLER(secrets_create);

@@ -49,9 +49,9 @@ const route routes[] = {
     {"PATCH", "/documents/{documentId}", documents_update, "PatchDocumentId", "Document", "documents:write", 0},
     OPT("/documents/{documentId}"),
 
-    TODO("GET", "/logs", NULL, "Logs", "logs:read"),
+    {"GET", "/logs", logs_list, NULL, "Logs", "logs:read", 0},
     OPT("/logs"),
-    TODO("GET", "/logs/{logId}", NULL, "Log", "logs:read"),
+    {"GET", "/logs/{logId}", logs_get, NULL, "Log", "logs:read", 0},
     OPT("/logs/{logId}"),
 
     {"GET", "/models", models_list, NULL, "Models", "models:read", 0},
@@ -74,8 +74,8 @@ const route routes[] = {
     {"PATCH", "/organizations/{organizationId}", organizations_update, "PatchOrganizationId", "Organization", "organizations:write", 0},
     OPT("/organizations/{organizationId}"),
 
-    TODO("GET", "/predictions", NULL, "Predictions", "predictions:read"),
-    TODO("POST", "/predictions", "PostPredictions", "Prediction", "predictions:write"),
+    {"GET", "/predictions", predictions_list, NULL, "Predictions", "predictions:read", 0},
+    {"POST", "/predictions", predictions_create, "PostPredictions", "Prediction", "predictions:write", 0},
     OPT("/predictions"),
 
     {"GET", "/secrets", secrets_list, NULL, "Secrets", "secrets:read", 0},

@@ -71,6 +71,11 @@
                      "salt, hash) VALUES (?1, ?2, ?3, ?4, ?5)")                \
   X(ST_PASSWORD_GET, "SELECT user_id, org_id, salt, hash FROM passwords "      \
                      "WHERE username = ?1")                                    \
+  X(ST_USAGE_ADD, "INSERT INTO usage (org_id, month, kind, count) VALUES "    \
+                  "(?1, ?2, ?3, 1) ON CONFLICT (org_id, month, kind) DO "      \
+                  "UPDATE SET count = count + 1")                              \
+  X(ST_USAGE_GET, "SELECT count FROM usage WHERE org_id = ?1 AND month = ?2 "  \
+                  "AND kind = ?3")                                             \
   X(ST_JOB_ADD, "INSERT INTO jobs (kind, target_id, org_id, due_us) VALUES "  \
                 "(?1, ?2, ?3, ?4)")                                            \
   X(ST_JOB_NEXT, "SELECT min(due_us) FROM jobs")                               \
@@ -862,6 +867,39 @@ store_status store_password_check(store *s, const char *username,
   }
   sqlite3_reset(st);
   return result;
+}
+
+/* ---- usage ---- */
+
+store_status store_usage_add(store *s, const char *org_id, const char *month,
+                             const char *kind) {
+  sqlite3_stmt *st = store_stmt(s, ST_USAGE_ADD);
+  if (!st)
+    return STORE_ERROR;
+  bind_text(st, 1, org_id);
+  bind_text(st, 2, month);
+  bind_text(st, 3, kind);
+  return store_run(s, st, "usage add");
+}
+
+int64_t store_usage_get(store *s, const char *org_id, const char *month,
+                        const char *kind) {
+  sqlite3_stmt *st = store_stmt(s, ST_USAGE_GET);
+  if (!st)
+    return -1;
+  bind_text(st, 1, org_id);
+  bind_text(st, 2, month);
+  bind_text(st, 3, kind);
+  int64_t n = 0;
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    n = sqlite3_column_int64(st, 0);
+  else if (rc != SQLITE_DONE) {
+    store_fail(s, "usage get");
+    n = -1;
+  }
+  sqlite3_reset(st);
+  return n;
 }
 
 /* ---- jobs ---- */

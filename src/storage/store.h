@@ -151,6 +151,15 @@ store_status store_password_check(store *s, const char *username,
                                   const char *password, char user_id[64],
                                   char org_id[64]);
 
+/* ---- monthly usage ---- */
+
+/* Adds one to what org_id created of `kind` in `month` ("YYYY-MM"). */
+store_status store_usage_add(store *s, const char *org_id, const char *month,
+                             const char *kind);
+/* What org_id created of `kind` in `month`, or -1 on error. */
+int64_t store_usage_get(store *s, const char *org_id, const char *month,
+                        const char *kind);
+
 /* ---- background jobs ---- */
 
 typedef struct store_job {

@@ -1,0 +1,3 @@
+/* Integration tests of predictions (being written). */
+#include <stdlib.h>
+int main(void) { return EXIT_SUCCESS; }
