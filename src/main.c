@@ -1,8 +1,10 @@
 /* las-emulator: a stateful emulator of the Lucidtech AI Services REST API. */
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "engine/engine.h"
 #include "resources/data_bundles.h"
+#include "resources/documents.h"
 #include "resources/organizations.h"
 #include "http/server.h"
 #include "resources/bootstrap.h"
@@ -46,6 +48,7 @@ int main(int argc, char **argv) {
     break;
   }
   log_set_level((log_level)cfg.log_level);
+  clock_shift_us((int64_t)cfg.clock_offset_s * 1000000);
   if (cfg.no_auth && !main_is_loopback(cfg.host) && !cfg.allow_remote_no_auth)
     return main_fail("--no-auth serves anyone without credentials; it only "
                      "runs on a loopback --host unless --allow-remote-no-auth "
@@ -81,6 +84,7 @@ int main(int argc, char **argv) {
 
   engine_set_processing_delay_ms(cfg.processing_delay_ms);
   engine_register("data-bundle", data_bundles_process);
+  engine_register("retention", documents_expire);
   store_set_job_hook(engine_wake);
   if (!engine_start(err, sizeof err)) {
     store_global_close();

@@ -363,6 +363,55 @@ START_TEST(test_monthly_counters_and_allowances) {
 }
 END_TEST
 
+START_TEST(test_documents_expire_after_retention) {
+  it_server srv;
+  ck_assert(it_server_start(&srv, fast));
+  it_session s;
+  ck_assert(it_login_bootstrap(&srv, &s));
+  char short_lived[64], long_lived[64];
+  it_response *r = it_send(
+      &s, "POST",
+      json_pack("{s:s, s:s, s:i}", "content", "JVBERi0xLjQK", "contentType",
+                "application/pdf", "retentionInDays", 1),
+      "/documents");
+  EXPECT_STATUS(r, 200);
+  snprintf(short_lived, sizeof short_lived, "%s", it_str(r->json, "documentId"));
+  it_response_free(r);
+  r = it_send(&s, "POST",
+              json_pack("{s:s, s:s, s:i}", "content", "JVBERi0xLjQK",
+                        "contentType", "application/pdf", "retentionInDays", 3),
+              "/documents");
+  EXPECT_STATUS(r, 200);
+  snprintf(long_lived, sizeof long_lived, "%s", it_str(r->json, "documentId"));
+  it_response_free(r);
+  ck_assert_int_eq(it_server_stop(&srv), 0);
+
+  /* Two days later by the emulator's clock: one document is past its
+   * retention, the other is not. */
+  static const char *const later[] = {"--clock-offset-seconds", "172800",
+                                      NULL};
+  memcpy(srv.args, later, sizeof later);
+  srv.n_args = 2;
+  ck_assert(it_server_restart(&srv));
+  ck_assert(it_login_bootstrap(&srv, &s));
+  int64_t until = it_now_ms() + 5000;
+  long status = 200;
+  while (status == 200 && it_now_ms() < until) {
+    r = it_get(&s, "/documents/%s", short_lived);
+    status = r->status;
+    it_response_free(r);
+    if (status == 200)
+      usleep(50 * 1000);
+  }
+  ck_assert_int_eq(status, 404);
+  r = it_get(&s, "/documents/%s", long_lived);
+  EXPECT_STATUS(r, 200);
+  it_response_free(r);
+  ck_assert_int_eq(it_server_stop(&srv), 0);
+  it_server_cleanup(&srv);
+}
+END_TEST
+
 static Suite *engine_suite(void) {
   Suite *s = suite_create("engine");
   TCase *tc = tcase_create("data-bundles");
@@ -372,6 +421,7 @@ static Suite *engine_suite(void) {
   tcase_add_test(tc, test_processing_resumes_after_restart);
   tcase_add_test(tc, test_engine_is_idle_when_nothing_is_due);
   tcase_add_test(tc, test_monthly_counters_and_allowances);
+  tcase_add_test(tc, test_documents_expire_after_retention);
   suite_add_tcase(s, tc);
   return s;
 }

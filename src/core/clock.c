@@ -23,6 +23,22 @@ void clock_shift_us(int64_t offset_us) {
   atomic_fetch_add(&clock_offset_us, offset_us);
 }
 
+bool clock_parse_iso(const char *text, int64_t *epoch_us) {
+  struct tm tm = {0};
+  long micros = 0;
+  int consumed = 0;
+  if (!text ||
+      sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d.%6ld+0000%n", &tm.tm_year,
+             &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+             &micros, &consumed) != 7 ||
+      text[consumed] != '\0')
+    return false;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  *epoch_us = (int64_t)timegm(&tm) * 1000000 + micros;
+  return true;
+}
+
 void clock_format_month(int64_t epoch_us, char *buf, size_t len) {
   time_t secs = (time_t)(epoch_us / 1000000);
   struct tm tm;

@@ -3,6 +3,7 @@
 #ifndef LAS_CORE_CLOCK_H
 #define LAS_CORE_CLOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,9 @@ void clock_shift_us(int64_t offset_us);
  * Writes into buf (at least CLOCK_ISO_LEN bytes). */
 #define CLOCK_ISO_LEN 32
 void clock_format_iso(int64_t epoch_us, char *buf, size_t len);
+
+/* Parses what clock_format_iso writes; false when text is not that form. */
+bool clock_parse_iso(const char *text, int64_t *epoch_us);
 
 /* The UTC calendar month of a time, "YYYY-MM" (buf of at least 8 bytes). */
 void clock_format_month(int64_t epoch_us, char *buf, size_t len);

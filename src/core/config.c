@@ -32,6 +32,7 @@ static const opt_spec config_opts[] = {
     OPT("--allow-remote-no-auth", "LAS_ALLOW_REMOTE_NO_AUTH", OPT_BOOL, allow_remote_no_auth, "permit --no-auth on a non-loopback address"),
     OPT("--validate-responses", "LAS_VALIDATE_RESPONSES", OPT_BOOL, validate_responses, "test mode: check every response against its schema; a mismatch is a 500"),
     OPT("--processing-delay-ms", "LAS_PROCESSING_DELAY_MS", OPT_UINT, processing_delay_ms, "simulated processing time of background work, e.g. data bundles (default 3000)"),
+    OPT("--clock-offset-seconds", "LAS_CLOCK_OFFSET_SECONDS", OPT_UINT, clock_offset_s, "run the emulator's clock this far ahead (tests of expiry and retention)"),
     OPT("--allowances", "LAS_ALLOWANCES", OPT_STR, allowances, "organization allowances, e.g. monthlyNumberOfDocumentsAllowed=100,numberOfModelsAllowed=5 (defaults are generous)"),
     OPT("--client-id", "LAS_CLIENT_ID", OPT_STR, client_id, "bootstrap app client id (generated when unset)"),
     OPT("--client-secret", "LAS_CLIENT_SECRET", OPT_STR, client_secret, "bootstrap app client secret (generated when unset)"),
@@ -56,7 +57,7 @@ static bool config_set(config *cfg, const opt_spec *o, const char *value,
     errno = 0;
     unsigned long long v = strtoull(value, &end, 10);
     if (errno || !end || *end || !*value || value[0] == '-' ||
-        (o->kind == OPT_UINT && v > 65535 * 16)) {
+        (o->kind == OPT_UINT && v > 0xffffffffULL)) {
       snprintf(err, errlen, "%s: '%s' is not a valid number", o->flag, value);
       return false;
     }

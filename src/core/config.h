@@ -17,6 +17,7 @@ typedef struct config {
   unsigned threads; /* 0: one per core */
   bool validate_responses;
   unsigned processing_delay_ms;
+  unsigned clock_offset_s; /* the emulator's clock runs this far ahead */
   char allowances[1024]; /* "field=N,…" over the organizations' defaults */
   /* Bootstrap credentials; empty means "generate". */
   char client_id[256];

@@ -1,12 +1,15 @@
 /* /documents: base64 content checked against contentType by its file
  * signature; ground truth; consentId; datasetId must exist; list and bulk
  * delete filtered by consentId/datasetId (repeatable), paginated. */
+#include "resources/documents.h"
 #include "resources/crud.h"
 #include "resources/datasets.h"
 #include "resources/organizations.h"
 #include "resources/resources.h"
 
+#include "core/clock.h"
 #include "core/codec.h"
+#include "core/log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +120,47 @@ static api_response document_list_filtered(api_request *req) {
   return resp;
 }
 
+enum { DOCUMENT_EXPIRY_BATCH = 500 };
+static const int64_t document_day_us = 86400LL * 1000000;
+
+/* Records when a document expires (createdTime + retentionInDays) and makes
+ * sure the engine wakes up by then. */
+static store_status document_schedule_expiry(const api_request *req,
+                                             const char *id,
+                                             const json_t *doc) {
+  int64_t created = 0;
+  if (!clock_parse_iso(document_str(doc, "createdTime"), &created))
+    return STORE_ERROR;
+  json_int_t days = json_integer_value(json_object_get(doc, "retentionInDays"));
+  int64_t expires = created + (int64_t)days * document_day_us;
+  store_obj_key key = {document_kind.kind, req->principal.org_id, id};
+  store_status st = store_obj_set_expiry(req->db, &key, expires);
+  if (st == STORE_ONE)
+    st = store_job_ensure(req->db, "retention", "documents",
+                          req->principal.org_id, expires);
+  return st;
+}
+
+store_status documents_expire(store *s, const store_job *job, int64_t now_us) {
+  (void)job;
+  int deleted = 0;
+  store_status st =
+      store_obj_delete_expired(s, now_us, DOCUMENT_EXPIRY_BATCH, &deleted);
+  if (st != STORE_ONE)
+    return st;
+  if (deleted > 0)
+    log_msg(LOG_INFO, "retention: deleted %d expired documents", deleted);
+  /* The next sweep: when the next document expires (at once when this batch
+   * did not take them all). */
+  int64_t next = 0;
+  st = store_obj_next_expiry(s, &next);
+  if (st == STORE_NONE)
+    return STORE_ONE;
+  if (st != STORE_ONE)
+    return st;
+  return store_job_add(s, "retention", "documents", "", next);
+}
+
 LAS_HANDLER(documents_list) { return document_list_filtered(req); }
 
 LAS_HANDLER(documents_delete_many) { return document_list_filtered(req); }
@@ -146,6 +190,8 @@ LAS_HANDLER(documents_create) {
   store_status st =
       crud_insert(req, &document_kind, id, document_str(doc, "datasetId"),
                   document_str(doc, "consentId"), doc);
+  if (st == STORE_ONE)
+    st = document_schedule_expiry(req, id, doc);
   if (st != STORE_ONE) {
     json_decref(doc);
     return api_store_err(st);
@@ -172,6 +218,8 @@ LAS_HANDLER(documents_update) {
   crud_touch(doc, req);
   st = crud_save(req, &document_kind, id, document_str(doc, "datasetId"),
                  document_str(doc, "consentId"), doc);
+  if (st == STORE_ONE && json_object_get(req->body, "retentionInDays"))
+    st = document_schedule_expiry(req, id, doc);
   if (st != STORE_ONE) {
     json_decref(doc);
     return api_store_err(st);

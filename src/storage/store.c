@@ -76,6 +76,15 @@
                   "UPDATE SET count = count + 1")                              \
   X(ST_USAGE_GET, "SELECT count FROM usage WHERE org_id = ?1 AND month = ?2 "  \
                   "AND kind = ?3")                                             \
+  X(ST_OBJ_SET_EXPIRY, "UPDATE objects SET expires_us = ?4 WHERE id = ?1 AND " \
+                       "kind = ?2 AND org_id = ?3")                            \
+  X(ST_OBJ_NEXT_EXPIRY, "SELECT min(expires_us) FROM objects WHERE "           \
+                        "expires_us IS NOT NULL")                              \
+  X(ST_OBJ_EXPIRED, "SELECT id, kind, org_id FROM objects WHERE expires_us "   \
+                    "IS NOT NULL AND expires_us <= ?1 ORDER BY expires_us "    \
+                    "LIMIT ?2")                                                \
+  X(ST_JOB_EXISTS, "SELECT 1 FROM jobs WHERE kind = ?1 AND due_us <= ?2 "      \
+                   "LIMIT 1")                                                  \
   X(ST_JOB_ADD, "INSERT INTO jobs (kind, target_id, org_id, due_us) VALUES "  \
                 "(?1, ?2, ?3, ?4)")                                            \
   X(ST_JOB_NEXT, "SELECT min(due_us) FROM jobs")                               \
@@ -869,6 +878,75 @@ store_status store_password_check(store *s, const char *username,
   return result;
 }
 
+/* ---- expiry ---- */
+
+store_status store_obj_set_expiry(store *s, const store_obj_key *key,
+                                  int64_t expires_us) {
+  sqlite3_stmt *st = store_stmt(s, ST_OBJ_SET_EXPIRY);
+  if (!st)
+    return STORE_ERROR;
+  bind_key(st, key);
+  if (expires_us >= 0)
+    sqlite3_bind_int64(st, 4, expires_us);
+  return store_run(s, st, "set expiry");
+}
+
+static store_status store_min(store *s, store_stmt_id id, int64_t *out) {
+  sqlite3_stmt *st = store_stmt(s, id);
+  if (!st)
+    return STORE_ERROR;
+  store_status r = STORE_NONE;
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+      *out = sqlite3_column_int64(st, 0);
+      r = STORE_ONE;
+    }
+  } else {
+    r = store_fail(s, "min");
+  }
+  sqlite3_reset(st);
+  return r;
+}
+
+store_status store_obj_next_expiry(store *s, int64_t *out) {
+  return store_min(s, ST_OBJ_NEXT_EXPIRY, out);
+}
+
+store_status store_obj_delete_expired(store *s, int64_t now_us, int limit,
+                                      int *deleted) {
+  sqlite3_stmt *st = store_stmt(s, ST_OBJ_EXPIRED);
+  if (!st)
+    return STORE_ERROR;
+  sqlite3_bind_int64(st, 1, now_us);
+  sqlite3_bind_int(st, 2, limit);
+  /* Collect first: deleting while stepping the same index is undefined. */
+  json_t *keys = json_array();
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    json_array_append_new(keys, json_pack("[sss]", sqlite3_column_text(st, 0),
+                                          sqlite3_column_text(st, 1),
+                                          sqlite3_column_text(st, 2)));
+  store_status r =
+      rc == SQLITE_DONE ? STORE_ONE : store_fail(s, "expired");
+  sqlite3_reset(st);
+  *deleted = 0;
+  size_t i;
+  json_t *k;
+  json_array_foreach(keys, i, k) {
+    if (r != STORE_ONE)
+      break;
+    store_obj_key key = {json_string_value(json_array_get(k, 1)),
+                         json_string_value(json_array_get(k, 2)),
+                         json_string_value(json_array_get(k, 0))};
+    r = store_obj_delete(s, &key);
+    if (r == STORE_ONE)
+      (*deleted)++;
+  }
+  json_decref(keys);
+  return r;
+}
+
 /* ---- usage ---- */
 
 store_status store_usage_add(store *s, const char *org_id, const char *month,
@@ -922,21 +1000,23 @@ store_status store_job_add(store *s, const char *kind, const char *target_id,
 }
 
 store_status store_job_next_due(store *s, int64_t *due_us) {
-  sqlite3_stmt *st = store_stmt(s, ST_JOB_NEXT);
+  return store_min(s, ST_JOB_NEXT, due_us);
+}
+
+store_status store_job_ensure(store *s, const char *kind, const char *target_id,
+                              const char *org_id, int64_t due_us) {
+  sqlite3_stmt *st = store_stmt(s, ST_JOB_EXISTS);
   if (!st)
     return STORE_ERROR;
-  store_status r = STORE_NONE;
+  bind_text(st, 1, kind);
+  sqlite3_bind_int64(st, 2, due_us);
   int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
-      *due_us = sqlite3_column_int64(st, 0);
-      r = STORE_ONE;
-    }
-  } else {
-    r = store_fail(s, "job next");
-  }
   sqlite3_reset(st);
-  return r;
+  if (rc == SQLITE_ROW)
+    return STORE_ONE;
+  if (rc != SQLITE_DONE)
+    return store_fail(s, "job exists");
+  return store_job_add(s, kind, target_id, org_id, due_us);
 }
 
 store_status store_job_take_due(store *s, int64_t now_us, store_job *out) {

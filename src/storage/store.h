@@ -68,6 +68,16 @@ int64_t store_obj_count(store *s, const char *kind, const char *org_id);
 int64_t store_obj_count_parent(store *s, const char *kind, const char *org_id,
                                const char *parent_id);
 
+/* Sets (or, with expires_us < 0, clears) when an object expires. */
+store_status store_obj_set_expiry(store *s, const store_obj_key *key,
+                                  int64_t expires_us);
+/* The earliest expiry of any object: STORE_ONE with *out, or STORE_NONE. */
+store_status store_obj_next_expiry(store *s, int64_t *out);
+/* Deletes up to `limit` objects that expired at or before now_us; *deleted
+ * receives how many. */
+store_status store_obj_delete_expired(store *s, int64_t now_us, int limit,
+                                      int *deleted);
+
 /* Keyset page: objects with seq > after_seq in creation order, at most
  * `limit`. parent_ids / group_ids, when not NULL, are JSON arrays of ids the
  * object's parent / group must be in. *items is a NEW array; *last_seq is the
@@ -174,6 +184,10 @@ typedef struct store_job {
  * hook (store_set_job_hook) runs so that the engine can wake up. */
 store_status store_job_add(store *s, const char *kind, const char *target_id,
                            const char *org_id, int64_t due_us);
+/* Makes sure a job of `kind` is due no later than due_us: adds one at
+ * due_us unless such a job exists already. */
+store_status store_job_ensure(store *s, const char *kind, const char *target_id,
+                              const char *org_id, int64_t due_us);
 /* The earliest due time: STORE_ONE with *due_us, or STORE_NONE (no jobs). */
 store_status store_job_next_due(store *s, int64_t *due_us);
 /* The earliest job due at or before now_us, if any. */
