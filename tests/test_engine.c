@@ -412,6 +412,99 @@ START_TEST(test_documents_expire_after_retention) {
 }
 END_TEST
 
+START_TEST(test_engine_writes_logs) {
+  it_server srv;
+  ck_assert(it_server_start(&srv, fast));
+  it_session s;
+  ck_assert(it_login_bootstrap(&srv, &s));
+  char model[64], dataset[64];
+  make_model_and_dataset(&s, 1, 1, model, dataset);
+  const char *ids[2];
+  json_t *bundles[2];
+  for (int i = 0; i < 2; i++) {
+    bundles[i] = create_bundle(&s, model, dataset);
+    ids[i] = it_str(bundles[i], "dataBundleId");
+    json_decref(wait_for_bundle(&s, model, ids[i], 5000));
+  }
+
+  it_response *r = it_get(&s, "/logs");
+  EXPECT_STATUS(r, 200);
+  json_t *logs = json_object_get(r->json, "logs");
+  ck_assert_uint_eq(json_array_size(logs), 2);
+  json_t *first = json_array_get(logs, 0);
+  ck_assert(it_id_valid("log", it_str(first, "logId")));
+  ck_assert_str_eq(it_str(first, "transitionId"),
+                   "las:transition:commons-data-bundles");
+  json_t *events = json_object_get(first, "events");
+  ck_assert_uint_ge(json_array_size(events), 2);
+  const char *last_message =
+      it_str(json_array_get(events, json_array_size(events) - 1), "message");
+  ck_assert_ptr_nonnull(strstr(last_message, ids[0]));
+  ck_assert_ptr_nonnull(strstr(last_message, "ready"));
+  char log_id[64];
+  snprintf(log_id, sizeof log_id, "%s", it_str(first, "logId"));
+  it_response_free(r);
+
+  r = it_get(&s, "/logs/%s", log_id);
+  EXPECT_STATUS(r, 200);
+  ck_assert_str_eq(it_str(r->json, "logId"), log_id);
+  it_response_free(r);
+  r = it_get(&s, "/logs/las:log:0123456789abcdef0123456789abcdef");
+  EXPECT_STATUS(r, 404);
+  it_response_free(r);
+
+  /* Newest first, filters, paging. */
+  r = it_get(&s, "/logs?order=descending&maxResults=1");
+  EXPECT_STATUS(r, 200);
+  ck_assert_str_eq(it_str(r->json, "order"), "descending");
+  json_t *newest = json_array_get(json_object_get(r->json, "logs"), 0);
+  ck_assert_str_ne(it_str(newest, "logId"), log_id);
+  char token[512];
+  snprintf(token, sizeof token, "%s", it_str(r->json, "nextToken"));
+  it_response_free(r);
+  char *enc = it_url_encode(token);
+  r = it_get(&s, "/logs?order=descending&maxResults=1&nextToken=%s", enc);
+  EXPECT_STATUS(r, 200);
+  ck_assert_str_eq(
+      it_str(json_array_get(json_object_get(r->json, "logs"), 0), "logId"),
+      log_id);
+  ck_assert(json_is_null(json_object_get(r->json, "nextToken")));
+  it_response_free(r);
+  /* The token of a descending walk does not continue an ascending one. */
+  r = it_get(&s, "/logs?maxResults=1&nextToken=%s", enc);
+  EXPECT_STATUS(r, 400);
+  it_response_free(r);
+  free(enc);
+  r = it_get(&s, "/logs?transitionId=las:transition:commons-data-bundles");
+  ck_assert_uint_eq(json_array_size(json_object_get(r->json, "logs")), 2);
+  it_response_free(r);
+  r = it_get(&s, "/logs?workflowId=las:workflow:0123456789abcdef0123456789abcdef");
+  EXPECT_STATUS(r, 200);
+  ck_assert_uint_eq(json_array_size(json_object_get(r->json, "logs")), 0);
+  it_response_free(r);
+  r = it_get(&s, "/logs?order=sideways");
+  EXPECT_STATUS(r, 400);
+  it_response_free(r);
+  r = it_get(&s, "/logs?workflowId=nope");
+  EXPECT_STATUS(r, 400);
+  it_response_free(r);
+
+  /* Another organization sees none of them. */
+  it_session other;
+  ck_assert(it_signup(&srv, &other, NULL));
+  r = it_get(&other, "/logs");
+  ck_assert_uint_eq(json_array_size(json_object_get(r->json, "logs")), 0);
+  it_response_free(r);
+  r = it_get(&other, "/logs/%s", log_id);
+  EXPECT_STATUS(r, 404);
+  it_response_free(r);
+  json_decref(bundles[0]);
+  json_decref(bundles[1]);
+  ck_assert_int_eq(it_server_stop(&srv), 0);
+  it_server_cleanup(&srv);
+}
+END_TEST
+
 static Suite *engine_suite(void) {
   Suite *s = suite_create("engine");
   TCase *tc = tcase_create("data-bundles");
@@ -422,6 +515,7 @@ static Suite *engine_suite(void) {
   tcase_add_test(tc, test_engine_is_idle_when_nothing_is_due);
   tcase_add_test(tc, test_monthly_counters_and_allowances);
   tcase_add_test(tc, test_documents_expire_after_retention);
+  tcase_add_test(tc, test_engine_writes_logs);
   suite_add_tcase(s, tc);
   return s;
 }

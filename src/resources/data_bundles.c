@@ -9,6 +9,7 @@
 #include "engine/engine.h"
 #include "resources/crud.h"
 #include "resources/datasets.h"
+#include "resources/logs.h"
 #include "resources/organizations.h"
 #include "resources/resources.h"
 
@@ -285,6 +286,19 @@ store_status data_bundles_process(store *s, const store_job *job,
     json_object_set_new(bundle, "updatedTime", api_now_json(&req));
     store_obj_key key = {bundle_kind.kind, job->org_id, job->target_id};
     st = store_obj_update(s, &key, model_id, bundle_status(bundle), bundle);
+  }
+  if (st == STORE_ONE) {
+    char message[512];
+    json_t *events = json_array();
+    snprintf(message, sizeof message, "data bundle %s of model %s: processing",
+             job->target_id, model_id);
+    json_array_append_new(events, logs_event(job->due_us, message));
+    snprintf(message, sizeof message, "data bundle %s: %s%s%s",
+             job->target_id, bundle_status(bundle), reason[0] ? ": " : "",
+             reason);
+    json_array_append_new(events, logs_event(now_us, message));
+    st = logs_write(s, job->org_id, LOGS_DATA_BUNDLE_TRANSITION, job->due_us,
+                    events);
   }
   json_decref(bundle);
   return st;

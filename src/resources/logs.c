@@ -1,12 +1,132 @@
-/* /logs (being written) */
+/* GET /logs (filters: transitionId, transitionExecutionId, workflowId,
+ * workflowExecutionId, order) and GET /logs/{logId}. Logs are written by the
+ * engine for the work it does. */
+#include "resources/logs.h"
+
+#include "core/clock.h"
+#include "core/codec.h"
+#include "core/ids.h"
+#include "resources/crud.h"
+#include "resources/paging.h"
 #include "resources/resources.h"
 
-LAS_HANDLER(logs_list) {
-  (void)req;
-  return api_err(ERR_NOT_IMPLEMENTED);
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const crud_kind log_kind = {
+    .kind = "log",
+    .id_field = "logId",
+    .list_field = "logs",
+};
+
+json_t *logs_event(int64_t at_us, const char *message) {
+  char when[CLOCK_ISO_LEN];
+  clock_format_iso(at_us, when, sizeof when);
+  return json_pack("{s:s, s:s}", "timestamp", when, "message", message);
 }
 
-LAS_HANDLER(logs_get) {
-  (void)req;
-  return api_err(ERR_NOT_IMPLEMENTED);
+store_status logs_write(store *s, const char *org_id,
+                        const char *transition_id, int64_t start_us,
+                        json_t *events) {
+  char id[IDS_MAX_LEN], start[CLOCK_ISO_LEN];
+  ids_new(log_kind.kind, id, sizeof id);
+  clock_format_iso(start_us, start, sizeof start);
+  json_t *log = json_pack("{s:s, s:s, s:n, s:n, s:n, s:s, s:o}", "logId", id,
+                          "transitionId", transition_id,
+                          "transitionExecutionId", "workflowId",
+                          "workflowExecutionId", "startTime", start, "events",
+                          events);
+  store_obj_key key = {log_kind.kind, org_id, id};
+  store_status st = store_obj_insert(s, &key, NULL, NULL, log);
+  json_decref(log);
+  return st;
 }
+
+/* One optional filter: its query name, the id kind it must be, and where
+ * it goes in the store's filter. */
+typedef struct {
+  const char *name;
+  const char *kind;
+  size_t offset;
+} log_filter_spec;
+
+static const log_filter_spec log_filters[] = {
+    {"transitionId", "transition",
+     offsetof(store_log_filter, transition_id)},
+    {"transitionExecutionId", "transition-execution",
+     offsetof(store_log_filter, transition_execution_id)},
+    {"workflowId", "workflow", offsetof(store_log_filter, workflow_id)},
+    {"workflowExecutionId", "workflow-execution",
+     offsetof(store_log_filter, workflow_execution_id)},
+};
+
+static bool log_id_ok(const log_filter_spec *f, const char *v) {
+  if (ids_valid(f->kind, v))
+    return true;
+  /* Built-in transitions are named, e.g. las:transition:commons-… */
+  const char *commons = "las:transition:commons-";
+  return strcmp(f->kind, "transition") == 0 &&
+         strncmp(v, commons, strlen(commons)) == 0 && v[strlen(commons)];
+}
+
+LAS_HANDLER(logs_list) {
+  store_log_filter filter = {0};
+  json_t *echo = json_object();
+  char context[512];
+  size_t used = (size_t)snprintf(context, sizeof context, "log|%s",
+                                 req->principal.org_id);
+  for (size_t i = 0; i < sizeof log_filters / sizeof log_filters[0]; i++) {
+    const char *v = api_query(req, log_filters[i].name);
+    if (!v)
+      continue;
+    if (!log_id_ok(&log_filters[i], v)) {
+      json_decref(echo);
+      return api_errf(ERR_BAD_REQUEST,
+                      "%s: must match pattern ^las:%s:[a-f0-9]{32}$",
+                      log_filters[i].name, log_filters[i].kind);
+    }
+    *(const char **)(void *)((char *)&filter + log_filters[i].offset) = v;
+    json_object_set_new(echo, log_filters[i].name, json_string(v));
+  }
+  const char *order = api_query(req, "order");
+  if (order && strcmp(order, "ascending") != 0 &&
+      strcmp(order, "descending") != 0) {
+    json_decref(echo);
+    return api_errf(ERR_BAD_REQUEST,
+                    "order: must be one of [\"ascending\", \"descending\"]");
+  }
+  filter.descending = order && strcmp(order, "descending") == 0;
+  if (order)
+    json_object_set_new(echo, "order", json_string(order));
+
+  /* The token belongs to this list: these filters, this order. */
+  char *text = json_dumps(echo, JSON_COMPACT | JSON_SORT_KEYS);
+  char digest[65] = "";
+  if (text)
+    codec_sha256_hex(text, strlen(text), digest);
+  free(text);
+  snprintf(context + used, sizeof context - used, "|%s", digest);
+
+  paging_args page;
+  api_response fail;
+  if (!paging_parse(req, context, &page, &fail)) {
+    json_decref(echo);
+    return fail;
+  }
+  json_t *items = NULL;
+  int64_t last = 0;
+  bool more = false;
+  store_status st = store_log_page(req->db, req->principal.org_id, &filter,
+                                   page.after_seq, page.limit, &items, &last,
+                                   &more);
+  if (st != STORE_ONE) {
+    json_decref(echo);
+    return api_store_err(st);
+  }
+  json_object_set_new(echo, "logs", items);
+  json_object_set_new(echo, "nextToken", paging_next_token(context, last, more));
+  return api_ok(echo);
+}
+
+LAS_HANDLER(logs_get) { return crud_get(req, &log_kind); }

@@ -25,6 +25,14 @@
 #define STORE_PARENT_SQL                                                       \
   "AND parent_id IN (SELECT value FROM json_each(?5)) "
 #define STORE_GROUP_SQL "AND group_id IN (SELECT value FROM json_each(?6)) "
+/* Logs are filtered on their attributes: few per organization, and the
+ * filters are optional and combinable. */
+#define STORE_LOG_WHERE                                                        \
+  "WHERE org_id = ?1 AND kind = 'log' "                                        \
+  "AND (?5 IS NULL OR json_extract(body, '$.transitionId') = ?5) "             \
+  "AND (?6 IS NULL OR json_extract(body, '$.transitionExecutionId') = ?6) "    \
+  "AND (?7 IS NULL OR json_extract(body, '$.workflowId') = ?7) "               \
+  "AND (?8 IS NULL OR json_extract(body, '$.workflowExecutionId') = ?8) AND "
 
 /* Every query the project runs, prepared once per connection. */
 #define STORE_STATEMENTS(X)                                                    \
@@ -51,6 +59,10 @@
   X(ST_OBJ_PAGE_BOTH, STORE_PAGE_SELECT "INDEXED BY objects_by_group "         \
                       STORE_PAGE_WHERE STORE_PARENT_SQL STORE_GROUP_SQL        \
                       STORE_PAGE_ORDER)                                        \
+  X(ST_LOG_PAGE_ASC, STORE_PAGE_SELECT STORE_LOG_WHERE "seq > ?3 ORDER BY seq " \
+                    "LIMIT ?4")                                                \
+  X(ST_LOG_PAGE_DESC, STORE_PAGE_SELECT STORE_LOG_WHERE "seq < ?3 ORDER BY "   \
+                      "seq DESC LIMIT ?4")                                     \
   X(ST_BLOB_PUT, "INSERT OR REPLACE INTO blobs (seq, data) SELECT seq, ?2 "    \
                  "FROM objects WHERE id = ?1")                                 \
   X(ST_BLOB_GET, "SELECT b.data FROM objects o JOIN blobs b ON b.seq = o.seq " \
@@ -585,40 +597,20 @@ static bool sink_row(store_page_sink *k, sqlite3_stmt *st, int n) {
   return true;
 }
 
-static store_status store_page_read(store *s, const store_page_query *q,
-                                    store_page_sink *sink, int64_t *last_seq,
-                                    bool *more) {
-  bool filtered = q->parent_ids || q->group_ids;
-  store_stmt_id which = ST_OBJ_PAGE;
-  if (q->parent_ids && q->group_ids)
-    which = ST_OBJ_PAGE_BOTH;
-  else if (q->parent_ids)
-    which = ST_OBJ_PAGE_PARENT;
-  else if (q->group_ids)
-    which = ST_OBJ_PAGE_GROUP;
-  sqlite3_stmt *st = store_stmt(s, which);
-  if (!st)
-    return STORE_ERROR;
-  bind_text(st, 1, q->org_id);
-  bind_text(st, 2, q->kind);
-  sqlite3_bind_int64(st, 3, q->after_seq);
-  sqlite3_bind_int(st, 4, q->limit + 1);
-  if (filtered) {
-    char *p = q->parent_ids ? store_dump(q->parent_ids) : NULL;
-    char *g = q->group_ids ? store_dump(q->group_ids) : NULL;
-    if (p)
-      sqlite3_bind_text(st, 5, p, -1, free);
-    if (g)
-      sqlite3_bind_text(st, 6, g, -1, free);
-  }
+/* Steps a bound page statement (columns seq, id, body; LIMIT limit + 1)
+ * into the sink. */
+static store_status store_page_collect(store *s, sqlite3_stmt *st, int limit,
+                                       store_page_sink *sink,
+                                       int64_t *last_seq, bool *more) {
   *more = false;
-  *last_seq = q->after_seq;
-  if (!sink->items && !sink_append(sink, "[", 1))
+  if (!sink->items && !sink_append(sink, "[", 1)) {
+    sqlite3_reset(st);
     return STORE_ERROR;
+  }
   int rc;
   int n = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (n == q->limit) {
+    if (n == limit) {
       *more = true;
       break;
     }
@@ -636,6 +628,60 @@ static store_status store_page_read(store *s, const store_page_query *q,
     r = STORE_ERROR;
   sqlite3_reset(st);
   return r;
+}
+
+static store_status store_page_read(store *s, const store_page_query *q,
+                                    store_page_sink *sink, int64_t *last_seq,
+                                    bool *more) {
+  store_stmt_id which = ST_OBJ_PAGE;
+  if (q->parent_ids && q->group_ids)
+    which = ST_OBJ_PAGE_BOTH;
+  else if (q->parent_ids)
+    which = ST_OBJ_PAGE_PARENT;
+  else if (q->group_ids)
+    which = ST_OBJ_PAGE_GROUP;
+  sqlite3_stmt *st = store_stmt(s, which);
+  if (!st)
+    return STORE_ERROR;
+  bind_text(st, 1, q->org_id);
+  bind_text(st, 2, q->kind);
+  sqlite3_bind_int64(st, 3, q->after_seq);
+  sqlite3_bind_int(st, 4, q->limit + 1);
+  char *p = q->parent_ids ? store_dump(q->parent_ids) : NULL;
+  char *g = q->group_ids ? store_dump(q->group_ids) : NULL;
+  if (p)
+    sqlite3_bind_text(st, 5, p, -1, free);
+  if (g)
+    sqlite3_bind_text(st, 6, g, -1, free);
+  *last_seq = q->after_seq;
+  return store_page_collect(s, st, q->limit, sink, last_seq, more);
+}
+
+store_status store_log_page(store *s, const char *org_id,
+                            const store_log_filter *f, int64_t after_seq,
+                            int limit, json_t **items, int64_t *last_seq,
+                            bool *more) {
+  sqlite3_stmt *st =
+      store_stmt(s, f->descending ? ST_LOG_PAGE_DESC : ST_LOG_PAGE_ASC);
+  if (!st)
+    return STORE_ERROR;
+  bind_text(st, 1, org_id);
+  sqlite3_bind_int64(st, 3,
+                     f->descending && after_seq == 0 ? INT64_MAX : after_seq);
+  sqlite3_bind_int(st, 4, limit + 1);
+  bind_text(st, 5, f->transition_id);
+  bind_text(st, 6, f->transition_execution_id);
+  bind_text(st, 7, f->workflow_id);
+  bind_text(st, 8, f->workflow_execution_id);
+  store_page_sink sink = {.items = json_array()};
+  *last_seq = after_seq;
+  store_status r = store_page_collect(s, st, limit, &sink, last_seq, more);
+  if (r != STORE_ONE) {
+    json_decref(sink.items);
+    return r;
+  }
+  *items = sink.items;
+  return STORE_ONE;
 }
 
 store_status store_obj_page(store *s, const store_page_query *q,

@@ -103,6 +103,22 @@ store_status store_obj_delete_page(store *s, const store_page_query *q,
                                    json_t **items, int64_t *last_seq,
                                    bool *more);
 
+/* A page of logs (kind "log") of org_id filtered by the attributes that are
+ * not NULL (each compared for equality), in creation order or, when
+ * descending, newest first (after_seq is then an upper bound; 0 means the
+ * start). Same outputs as store_obj_page. */
+typedef struct store_log_filter {
+  const char *transition_id;
+  const char *transition_execution_id;
+  const char *workflow_id;
+  const char *workflow_execution_id;
+  bool descending;
+} store_log_filter;
+store_status store_log_page(store *s, const char *org_id,
+                            const store_log_filter *f, int64_t after_seq,
+                            int limit, json_t **items, int64_t *last_seq,
+                            bool *more);
+
 /* Large payloads (document and asset content) kept apart from attributes so
  * lists never read them. */
 store_status store_blob_put(store *s, const char *id, const char *data,
