@@ -78,6 +78,8 @@
                   "t.principal, c.api_key, t.scopes, t.expires_us FROM "       \
                   "tokens t JOIN clients c ON c.client_id = t.client_id "      \
                   "WHERE t.token = ?1")                                        \
+  X(ST_TOKEN_PRUNE, "DELETE FROM tokens WHERE client_id = ?1 AND "            \
+                    "expires_us <= ?2")                                        \
   X(ST_TOKEN_DELETE_PRINCIPAL, "DELETE FROM tokens WHERE principal = ?1")     \
   X(ST_PASSWORD_PUT, "INSERT INTO passwords (username, user_id, org_id, "      \
                      "salt, hash) VALUES (?1, ?2, ?3, ?4, ?5)")                \
@@ -847,6 +849,16 @@ store_status store_client_check(store *s, const char *client_id,
 store_status store_token_put(store *s, const char *token,
                              const char *client_id, const char *principal,
                              const char *scopes, int64_t expires_us) {
+  /* Expired tokens of this client go when it gets a new one, so the table
+   * stays as large as the tokens in use. */
+  sqlite3_stmt *prune = store_stmt(s, ST_TOKEN_PRUNE);
+  if (!prune)
+    return STORE_ERROR;
+  bind_text(prune, 1, client_id);
+  sqlite3_bind_int64(prune, 2, clock_now_us());
+  store_status pruned = store_run(s, prune, "token prune");
+  if (pruned != STORE_ONE)
+    return pruned;
   sqlite3_stmt *st = store_stmt(s, ST_TOKEN_PUT);
   if (!st)
     return STORE_ERROR;
