@@ -94,8 +94,16 @@ static store_status dispatch_tx_run(store *s, void *arg) {
 }
 
 static api_response dispatch_run(const route *r, api_request *req) {
-  if (!dispatch_is_write(r->method) || !req->db)
+  if (!req->db)
     return r->handler(req);
+  if (!dispatch_is_write(r->method)) {
+    store_status st = store_read_begin(req->db);
+    if (st != STORE_ONE)
+      return api_store_err(st == STORE_NONE ? STORE_ERROR : st);
+    api_response resp = r->handler(req);
+    store_read_end(req->db);
+    return resp;
+  }
   dispatch_tx tx = {r, req, {0}};
   store_status st = store_write_tx(dispatch_tx_run, &tx);
   if (st == STORE_ONE || tx.resp.status >= 400) {

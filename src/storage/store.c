@@ -37,6 +37,8 @@
 /* Every query the project runs, prepared once per connection. */
 #define STORE_STATEMENTS(X)                                                    \
   X(ST_BEGIN, "BEGIN IMMEDIATE")                                               \
+  X(ST_BEGIN_READ, "BEGIN")                                                    \
+  X(ST_END_READ, "COMMIT")                                                     \
   X(ST_COMMIT, "COMMIT")                                                       \
   X(ST_ROLLBACK, "ROLLBACK")                                                   \
   X(ST_OBJ_INSERT, "INSERT INTO objects (kind, id, org_id, parent_id, "        \
@@ -303,6 +305,9 @@ static bool store_migrate(store *s, char *err, size_t errlen) {
 
 bool store_global_open(const char *path, char *err, size_t errlen) {
   pthread_once(&store_key_once, store_key_make);
+  /* SQLite's allocation statistics take a global mutex on every malloc;
+   * nothing here reads them, and server threads contend on it. */
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   store_is_temp = strcmp(path, ":memory:") == 0;
   if (store_is_temp) {
     /* Every server thread has its own connection, and private in-memory
@@ -422,6 +427,17 @@ store_status store_write_tx(store_tx_fn fn, void *arg) {
   if (jobs_committed && store_job_hook)
     store_job_hook();
   return result;
+}
+
+store_status store_read_begin(store *s) {
+  sqlite3_stmt *st = store_stmt(s, ST_BEGIN_READ);
+  return st ? store_run(s, st, "begin read") : STORE_ERROR;
+}
+
+void store_read_end(store *s) {
+  sqlite3_stmt *st = store_stmt(s, ST_END_READ);
+  if (st && sqlite3_get_autocommit(s->db) == 0)
+    store_run(s, st, "end read");
 }
 
 /* ---- objects ---- */

@@ -41,6 +41,11 @@ void store_thread_release(void);
 typedef store_status (*store_tx_fn)(store *s, void *arg);
 store_status store_write_tx(store_tx_fn fn, void *arg);
 
+/* Brackets the reads of one request in one snapshot: they then see the
+ * same state, and SQLite takes its read lock once instead of per query. */
+store_status store_read_begin(store *s);
+void store_read_end(store *s);
+
 /* ---- resources: one row per API object, attributes as JSON ---- */
 
 typedef struct store_obj_key {
