@@ -2,7 +2,7 @@
 # Installs the Debian packages the build and the tests need, when missing.
 # Usage: scripts/deps.sh [build|test|bench]
 set -euo pipefail
-packages=(gcc pkg-config meson ninja-build libmicrohttpd-dev libjansson-dev
+packages=(gcc libc6-dev pkg-config meson ninja-build libmicrohttpd-dev libjansson-dev
           libsqlite3-dev uuid-dev libpcre2-dev nettle-dev)
 case "${1:-build}" in
   build) ;;
