@@ -334,11 +334,11 @@ static const operation operations[] = {
     {"OPTIONS", "/organizations", NULL, 0}, /* nothing but OPTIONS */
     {"GET", "/organizations/{organizationId}", NULL, 404},
     {"PATCH", "/organizations/{organizationId}", "{\"name\": \"n\"}", 404},
-    {"GET", "/predictions", NULL, 501},
+    {"GET", "/predictions", NULL, 200},
     {"POST", "/predictions",
      "{\"documentId\": \"las:document:" HEX32
      "\", \"modelId\": \"las:model:" HEX32 "\"}",
-     501},
+     400},
     {"GET", "/secrets", NULL, 200},
     {"POST", "/secrets", "{\"data\": {\"k\": \"v\"}}", 200},
     {"DELETE", "/secrets/{secretId}", NULL, 404},
