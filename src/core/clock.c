@@ -19,6 +19,13 @@ int64_t clock_mono_us(void) {
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+void clock_mono_deadline(int64_t wait_us, struct timespec *out) {
+  clock_gettime(CLOCK_MONOTONIC, out);
+  int64_t ns = (int64_t)out->tv_nsec + (wait_us % 1000000) * 1000;
+  out->tv_sec += (time_t)(wait_us / 1000000 + ns / 1000000000);
+  out->tv_nsec = (long)(ns % 1000000000);
+}
+
 void clock_shift_us(int64_t offset_us) {
   atomic_fetch_add(&clock_offset_us, offset_us);
 }

@@ -11,6 +11,10 @@
 int64_t clock_now_us(void);
 /* Monotonic clock in microseconds, for durations only. */
 int64_t clock_mono_us(void);
+/* The CLOCK_MONOTONIC instant `wait_us` from now, for timed waits on a
+ * condition variable that uses that clock. */
+struct timespec;
+void clock_mono_deadline(int64_t wait_us, struct timespec *out);
 /* Shift the wall clock by `offset_us` (cumulative with earlier shifts). */
 void clock_shift_us(int64_t offset_us);
 

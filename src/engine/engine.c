@@ -92,13 +92,6 @@ static bool engine_drain(store *s) {
   }
 }
 
-static void engine_deadline(int64_t wait_us, struct timespec *ts) {
-  clock_gettime(CLOCK_MONOTONIC, ts);
-  int64_t ns = (int64_t)ts->tv_nsec + (wait_us % 1000000) * 1000;
-  ts->tv_sec += (time_t)(wait_us / 1000000 + ns / 1000000000);
-  ts->tv_nsec = (long)(ns % 1000000000);
-}
-
 static void *engine_main(void *arg) {
   (void)arg;
   store *s = store_thread();
@@ -126,7 +119,7 @@ static void *engine_main(void *arg) {
       int64_t wait = next - clock_now_us();
       if (wait > 0) {
         struct timespec ts;
-        engine_deadline(wait, &ts);
+        clock_mono_deadline(wait, &ts);
         pthread_cond_timedwait(&engine_cond, &engine_lock, &ts);
       }
     }
