@@ -114,9 +114,9 @@ bool crud_within_limit(const api_request *req, const crud_kind *k,
                        api_response *fail) {
   if (!k->allowed_field)
     return true;
-  int64_t allowed = organizations_allowance(req, k->allowed_field);
+  int64_t allowed = organizations_allowance(k->allowed_field);
   int64_t used = store_obj_count(req->db, k->kind, req->principal.org_id);
-  if (allowed < 0 || used < 0) {
+  if (used < 0) {
     *fail = api_err(ERR_UNAVAILABLE);
     return false;
   }

@@ -101,12 +101,12 @@ bool organizations_configure(const char *spec, char *err, size_t errlen) {
   return true;
 }
 
-/* Puts the configured allowances over the stored ones. */
-static void org_apply_configured(json_t *org) {
+/* Allowances are a setting of the server, not stored per organization:
+ * checking one costs no read, and a changed setting applies everywhere. */
+static void org_put_allowances(json_t *org) {
   for (size_t i = 0; i < ORG_NALLOWANCES; i++)
-    if (org_allowances[i].configured || !json_object_get(org, org_allowances[i].field))
-      json_object_set_new(org, org_allowances[i].field,
-                          json_integer(org_allowances[i].value));
+    json_object_set_new(org, org_allowances[i].field,
+                        json_integer(org_allowances[i].value));
 }
 
 store_status organizations_create(api_request *req, const char *name) {
@@ -117,7 +117,6 @@ store_status organizations_create(api_request *req, const char *name) {
   json_object_del(org, "createdBy");
   json_object_set_new(org, "name", name ? json_string(name) : json_null());
   json_object_set_new(org, "description", json_null());
-  org_apply_configured(org);
   memcpy(req->principal.org_id, id, sizeof req->principal.org_id);
   store_obj_key key = {org_kind.kind, id, id};
   store_status st = store_obj_insert(req->db, &key, NULL, NULL, org);
@@ -125,17 +124,11 @@ store_status organizations_create(api_request *req, const char *name) {
   return st;
 }
 
-int64_t organizations_allowance(const api_request *req, const char *field) {
-  json_t *org = NULL;
-  store_status st =
-      crud_load(req, &org_kind, req->principal.org_id, &org);
-  if (st != STORE_ONE)
-    return -1;
-  org_apply_configured(org);
-  json_t *v = json_object_get(org, field);
-  int64_t n = json_is_integer(v) ? (int64_t)json_integer_value(v) : INT64_MAX;
-  json_decref(org);
-  return n;
+int64_t organizations_allowance(const char *field) {
+  for (size_t i = 0; i < ORG_NALLOWANCES; i++)
+    if (strcmp(org_allowances[i].field, field) == 0)
+      return (int64_t)org_allowances[i].value;
+  return INT64_MAX;
 }
 
 /* The organization named in the path, if it is the caller's. */
@@ -172,7 +165,7 @@ static api_response org_present(api_request *req, json_t *org) {
   }
   json_object_set_new(org, "monthlyUsageSummary",
                       json_pack("{s:o}", month, summary));
-  org_apply_configured(org);
+  org_put_allowances(org);
   return api_ok(org);
 }
 
@@ -186,16 +179,16 @@ api_response organizations_consume(api_request *req, const char *usage) {
     return api_err(ERR_INTERNAL);
   char month[16];
   clock_format_month(req->now_us, month, sizeof month);
-  int64_t allowed = organizations_allowance(req, org_monthly[i].allowed);
-  int64_t used =
-      store_usage_get(req->db, req->principal.org_id, month, usage);
-  if (allowed < 0 || used < 0)
-    return api_err(ERR_UNAVAILABLE);
-  if (used >= allowed)
-    return api_err(ERR_LIMIT_EXCEEDED);
+  /* Counted first and checked after: over the allowance the request fails,
+   * and its transaction, the count included, is rolled back. */
+  int64_t used = 0;
   store_status st =
-      store_usage_add(req->db, req->principal.org_id, month, usage);
-  return st == STORE_ONE ? ok : api_store_err(st);
+      store_usage_add(req->db, req->principal.org_id, month, usage, &used);
+  if (st != STORE_ONE)
+    return api_store_err(st == STORE_NONE ? STORE_ERROR : st);
+  if (used > organizations_allowance(org_monthly[i].allowed))
+    return api_err(ERR_LIMIT_EXCEEDED);
+  return ok;
 }
 
 LAS_HANDLER(organizations_get) {

@@ -10,9 +10,9 @@
 /* Creates an organization owned by itself; its id is written into
  * req->principal.org_id. Runs inside the caller's transaction. */
 store_status organizations_create(api_request *req, const char *name);
-/* The organization's allowance `field` (e.g. "numberOfModelsAllowed"), or
- * -1 on a store error. */
-int64_t organizations_allowance(const api_request *req, const char *field);
+/* The allowance `field` (e.g. "numberOfModelsAllowed") every organization
+ * has: a server setting (--allowances), not stored data. */
+int64_t organizations_allowance(const char *field);
 
 /* Counts one more `usage` ("documents", "predictions", "dataBundles",
  * "transitionExecutions", "workflowExecutions") this month; status 0 when

@@ -184,9 +184,10 @@ store_status store_password_check(store *s, const char *username,
 
 /* ---- monthly usage ---- */
 
-/* Adds one to what org_id created of `kind` in `month` ("YYYY-MM"). */
+/* Adds one to what org_id created of `kind` in `month` ("YYYY-MM");
+ * *count receives the new total. */
 store_status store_usage_add(store *s, const char *org_id, const char *month,
-                             const char *kind);
+                             const char *kind, int64_t *count);
 /* What org_id created of `kind` in `month`, or -1 on error. */
 int64_t store_usage_get(store *s, const char *org_id, const char *month,
                         const char *kind);
