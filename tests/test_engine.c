@@ -101,7 +101,8 @@ START_TEST(test_bundle_becomes_ready_with_summary) {
   json_t *ds = json_array_get(json_object_get(bundle, "datasets"), 0);
   ck_assert_int_eq(json_integer_value(json_object_get(ds, "numberOfDocuments")),
                    4);
-  ck_assert(json_is_integer(json_object_get(ds, "version")));
+  /* Each document added changed the dataset: version 4 in the snapshot. */
+  ck_assert_int_eq(json_integer_value(json_object_get(ds, "version")), 4);
 
   json_t *done =
       wait_for_bundle(&s, model, it_str(bundle, "dataBundleId"), 5000);
@@ -120,6 +121,23 @@ START_TEST(test_bundle_becomes_ready_with_summary) {
   json_t *date = json_object_get(json_object_get(summary, "labels"), "date");
   ck_assert_int_eq(
       json_integer_value(json_object_get(date, "numberOfDocuments")), 0);
+
+  /* The dataset moves on; the bundle keeps the version it was made from. */
+  it_response *added = it_send(
+      &s, "POST",
+      json_pack("{s:s, s:s, s:s}", "content", "JVBERi0xLjQK", "contentType",
+                "application/pdf", "datasetId", dataset),
+      "/documents");
+  EXPECT_STATUS(added, 200);
+  it_response_free(added);
+  it_response *live = it_get(&s, "/datasets/%s", dataset);
+  ck_assert_int_eq(json_integer_value(json_object_get(live->json, "version")),
+                   5);
+  it_response_free(live);
+  ck_assert_int_eq(
+      json_integer_value(json_object_get(
+          json_array_get(json_object_get(done, "datasets"), 0), "version")),
+      4);
 
   /* The model counts its bundles; status filters the list. */
   it_response *r = it_get(&s, "/models/%s", model);

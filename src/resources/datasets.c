@@ -39,6 +39,22 @@ store_status datasets_load(const api_request *req, const char *id,
   return crud_load(req, &dataset_kind, id, out);
 }
 
+store_status datasets_bump_version(const api_request *req, const char *ds_id) {
+  if (!ds_id)
+    return STORE_ONE;
+  json_t *ds = NULL;
+  store_status st = crud_load(req, &dataset_kind, ds_id, &ds);
+  if (st == STORE_NONE)
+    return STORE_ONE; /* a document may outlive its dataset's deletion */
+  if (st != STORE_ONE)
+    return st;
+  json_int_t v = json_integer_value(json_object_get(ds, "version"));
+  json_object_set_new(ds, "version", json_integer(v + 1));
+  st = crud_save(req, &dataset_kind, ds_id, NULL, NULL, ds);
+  json_decref(ds);
+  return st;
+}
+
 LAS_HANDLER(datasets_list) {
   return crud_list(req, &dataset_kind, NULL, NULL);
 }

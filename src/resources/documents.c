@@ -12,6 +12,7 @@
 #include "core/log.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 static const crud_kind document_kind = {
@@ -163,7 +164,34 @@ store_status documents_expire(store *s, const store_job *job, int64_t now_us) {
 
 LAS_HANDLER(documents_list) { return document_list_filtered(req); }
 
-LAS_HANDLER(documents_delete_many) { return document_list_filtered(req); }
+/* Bumps the version of every dataset the deleted documents were in: the
+ * response is one document, or a page of them under "documents". */
+static api_response document_bump_deleted(api_request *req,
+                                          api_response resp) {
+  if (resp.status != 200)
+    return resp;
+  json_t *page = json_object_get(resp.body, "documents");
+  json_t *seen = json_object();
+  store_status st = STORE_ONE;
+  size_t n = page ? json_array_size(page) : 1;
+  for (size_t i = 0; i < n && st == STORE_ONE; i++) {
+    const char *ds = document_str(page ? json_array_get(page, i) : resp.body,
+                                  "datasetId");
+    if (!ds || json_object_get(seen, ds))
+      continue;
+    json_object_set_new(seen, ds, json_true());
+    st = datasets_bump_version(req, ds);
+  }
+  json_decref(seen);
+  if (st == STORE_ONE)
+    return resp;
+  api_response_free(&resp);
+  return api_store_err(st);
+}
+
+LAS_HANDLER(documents_delete_many) {
+  return document_bump_deleted(req, document_list_filtered(req));
+}
 
 LAS_HANDLER(documents_create) {
   api_response check = document_check_content(req->body);
@@ -192,6 +220,8 @@ LAS_HANDLER(documents_create) {
                   document_str(doc, "consentId"), doc);
   if (st == STORE_ONE)
     st = document_schedule_expiry(req, id, doc);
+  if (st == STORE_ONE)
+    st = datasets_bump_version(req, document_str(doc, "datasetId"));
   if (st != STORE_ONE) {
     json_decref(doc);
     return api_store_err(st);
@@ -214,12 +244,24 @@ LAS_HANDLER(documents_update) {
     return api_store_err(st);
   static const char *const fields[] = {"groundTruth", "retentionInDays",
                                        "datasetId", NULL};
+  /* The datasets the document leaves and joins both change. */
+  char old_ds[IDS_MAX_LEN] = "";
+  if (document_str(doc, "datasetId"))
+    snprintf(old_ds, sizeof old_ds, "%s", document_str(doc, "datasetId"));
+  bool content_changed = json_object_get(req->body, "groundTruth") ||
+                         json_object_get(req->body, "datasetId");
   crud_copy_fields(doc, req->body, fields);
   crud_touch(doc, req);
   st = crud_save(req, &document_kind, id, document_str(doc, "datasetId"),
                  document_str(doc, "consentId"), doc);
   if (st == STORE_ONE && json_object_get(req->body, "retentionInDays"))
     st = document_schedule_expiry(req, id, doc);
+  const char *new_ds = document_str(doc, "datasetId");
+  if (st == STORE_ONE && content_changed && old_ds[0])
+    st = datasets_bump_version(req, old_ds);
+  if (st == STORE_ONE && content_changed && new_ds &&
+      strcmp(new_ds, old_ds) != 0)
+    st = datasets_bump_version(req, new_ds);
   if (st != STORE_ONE) {
     json_decref(doc);
     return api_store_err(st);
@@ -228,6 +270,5 @@ LAS_HANDLER(documents_update) {
 }
 
 LAS_HANDLER(documents_delete) {
-  api_response resp = crud_delete(req, &document_kind);
-  return resp;
+  return document_bump_deleted(req, crud_delete(req, &document_kind));
 }
