@@ -128,26 +128,6 @@ unsigned char *codec_b64url_decode_alloc(const char *text, size_t *out_len) {
   return b64_decode(text, strlen(text), b64_url, false, out_len);
 }
 
-size_t codec_b64_peek(const char *text, size_t text_len, unsigned char *out,
-                      size_t want) {
-  const signed char *values = b64_values(b64_std);
-  size_t o = 0;
-  unsigned acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < text_len && o < want; i++) {
-    int v = values[(unsigned char)text[i]];
-    if (v < 0)
-      break;
-    acc = (acc << 6) | (unsigned)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (unsigned char)(acc >> bits & 0xff);
-    }
-  }
-  return o;
-}
-
 void codec_sha256_hex(const void *data, size_t len, char out[65]) {
   struct sha256_ctx ctx;
   uint8_t digest[SHA256_DIGEST_SIZE];

@@ -13,10 +13,6 @@ unsigned char *codec_b64_decode_alloc(const char *text, size_t text_len,
                                       size_t *out_len);
 /* Standard base64 of `len` bytes; malloc'ed NUL-terminated string. */
 char *codec_b64_encode_alloc(const void *data, size_t len);
-/* Decodes only the first bytes (up to `want`) of a base64 text, for sniffing
- * file signatures without decoding everything. Returns bytes written. */
-size_t codec_b64_peek(const char *text, size_t text_len, unsigned char *out,
-                      size_t want);
 
 /* Lowercase hex SHA-256 of data into out (65 bytes). */
 void codec_sha256_hex(const void *data, size_t len, char out[65]);

@@ -24,7 +24,6 @@ static bool engine_running;
 static bool engine_stopping;
 static bool engine_woken;
 static _Atomic int64_t engine_delay_us = 3000000;
-static _Atomic uint64_t engine_runs;
 
 void engine_register(const char *kind, engine_job_fn fn) {
   if (engine_nkinds < ENGINE_MAX_KINDS) {
@@ -39,8 +38,6 @@ void engine_set_processing_delay_ms(unsigned ms) {
 }
 
 int64_t engine_processing_delay_us(void) { return atomic_load(&engine_delay_us); }
-
-uint64_t engine_jobs_run(void) { return atomic_load(&engine_runs); }
 
 static engine_job_fn engine_handler(const char *kind) {
   for (size_t i = 0; i < engine_nkinds; i++)
@@ -70,7 +67,6 @@ static void engine_run_job(const store_job *job) {
   store_status st = STORE_ERROR;
   if (tx.fn)
     st = store_write_tx(engine_run_tx, &tx);
-  atomic_fetch_add(&engine_runs, 1);
   if (st == STORE_ONE)
     return;
   log_msg(LOG_WARN, "engine: job %lld (%s %s) failed; dropped",

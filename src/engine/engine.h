@@ -30,7 +30,4 @@ void engine_wake(void);
 /* Stops and joins the thread; a job in progress finishes first. */
 void engine_stop(void);
 
-/* Jobs run so far (for tests of idleness). */
-uint64_t engine_jobs_run(void);
-
 #endif
