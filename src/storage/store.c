@@ -146,6 +146,9 @@ static pthread_once_t store_key_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t store_write_lock = PTHREAD_MUTEX_INITIALIZER;
 static store *store_writer;
 
+static bool store_ckpt_start(void);
+static void store_ckpt_stop(void);
+
 static void store_close(store *s) {
   if (!s)
     return;
@@ -331,6 +334,10 @@ bool store_global_open(const char *path, char *err, size_t errlen) {
     return false;
   bool ok = store_migrate(s, err, errlen);
   store_close(s);
+  if (ok && !store_ckpt_start()) {
+    snprintf(err, errlen, "cannot start the checkpoint thread");
+    ok = false;
+  }
   return ok;
 }
 
@@ -342,6 +349,7 @@ void store_global_close(void) {
   store_close(store_writer);
   store_writer = NULL;
   pthread_mutex_unlock(&store_write_lock);
+  store_ckpt_stop();
   if (store_is_temp) {
     char side[1200];
     unlink(store_path);
@@ -374,6 +382,81 @@ void store_thread_release(void) {
   }
 }
 
+/* ---- checkpoints ----
+ * SQLite checkpoints the WAL inside a commit by default: the committing
+ * request then copies pages and fsyncs while every other writer waits, which
+ * shows as write latency spikes. Here the writer only reports the WAL's
+ * size, and a thread of the store's own, with its own connection, runs
+ * PASSIVE checkpoints (which never block writers) when it has grown. */
+
+enum { STORE_CHECKPOINT_PAGES = 1000 };
+
+static pthread_t store_ckpt_thread;
+static pthread_mutex_t store_ckpt_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t store_ckpt_cond = PTHREAD_COND_INITIALIZER;
+static bool store_ckpt_running;
+static bool store_ckpt_due;
+static bool store_ckpt_stopping;
+
+static int store_wal_grew(void *arg, sqlite3 *db, const char *name,
+                          int pages) {
+  (void)arg;
+  (void)db;
+  (void)name;
+  if (pages >= STORE_CHECKPOINT_PAGES) {
+    pthread_mutex_lock(&store_ckpt_lock);
+    store_ckpt_due = true;
+    pthread_cond_signal(&store_ckpt_cond);
+    pthread_mutex_unlock(&store_ckpt_lock);
+  }
+  return SQLITE_OK;
+}
+
+static void *store_ckpt_main(void *arg) {
+  (void)arg;
+  char err[512];
+  store *s = store_connect(err, sizeof err);
+  if (!s)
+    log_msg(LOG_ERROR, "store: checkpointer: %s", err);
+  pthread_mutex_lock(&store_ckpt_lock);
+  while (!store_ckpt_stopping) {
+    if (!store_ckpt_due) {
+      pthread_cond_wait(&store_ckpt_cond, &store_ckpt_lock);
+      continue;
+    }
+    store_ckpt_due = false;
+    pthread_mutex_unlock(&store_ckpt_lock);
+    if (s)
+      sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                NULL);
+    pthread_mutex_lock(&store_ckpt_lock);
+  }
+  pthread_mutex_unlock(&store_ckpt_lock);
+  store_close(s);
+  return NULL;
+}
+
+static bool store_ckpt_start(void) {
+  store_ckpt_stopping = false;
+  store_ckpt_due = false;
+  store_ckpt_running =
+      pthread_create(&store_ckpt_thread, NULL, store_ckpt_main, NULL) == 0;
+  if (store_ckpt_running)
+    pthread_setname_np(store_ckpt_thread, "las-checkpoint");
+  return store_ckpt_running;
+}
+
+static void store_ckpt_stop(void) {
+  if (!store_ckpt_running)
+    return;
+  pthread_mutex_lock(&store_ckpt_lock);
+  store_ckpt_stopping = true;
+  pthread_cond_signal(&store_ckpt_cond);
+  pthread_mutex_unlock(&store_ckpt_lock);
+  pthread_join(store_ckpt_thread, NULL);
+  store_ckpt_running = false;
+}
+
 /* ---- transactions ---- */
 
 store_status store_write_tx(store_tx_fn fn, void *arg) {
@@ -387,13 +470,13 @@ store_status store_write_tx(store_tx_fn fn, void *arg) {
       pthread_mutex_unlock(&store_write_lock);
       return STORE_ERROR;
     }
-    /* Every commit rewrites the same hot pages (index tails, counters):
-     * checkpointing less often copies each of them once per checkpoint
-     * instead of once per 1000 frames, and the writer's larger cache keeps
+    /* Checkpoints run on the checkpointer's thread (store_wal_grew), not
+     * in a commit that holds the write lock; the writer's larger cache keeps
      * the indexes it updates in memory. */
     sqlite3_exec(store_writer->db,
-                 "PRAGMA wal_autocheckpoint=8000; PRAGMA cache_size=-16384;",
+                 "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-16384;",
                  NULL, NULL, NULL);
+    sqlite3_wal_hook(store_writer->db, store_wal_grew, NULL);
   }
   store *s = store_writer;
   bool jobs_committed = false;
