@@ -21,9 +21,10 @@ CREATE INDEX objects_by_group ON objects (org_id, kind, group_id, seq)
 
 -- Document and asset content, kept apart so that lists never read it;
 -- keyed by the object's seq so that storing one touches no extra index.
+-- Stored as bytes, not the API's base64: a quarter less to write.
 CREATE TABLE blobs (
   seq INTEGER PRIMARY KEY REFERENCES objects (seq) ON DELETE CASCADE,
-  data TEXT NOT NULL
+  data BLOB NOT NULL
 );
 
 -- OAuth2 client credentials of app clients; secret_hash is NULL for public

@@ -72,9 +72,15 @@ static store_status crud_store(const api_request *req, const crud_kind *k,
   store_status st =
       insert ? store_obj_insert(req->db, &key, parent_id, group_id, obj)
              : store_obj_update(req->db, &key, parent_id, group_id, obj);
-  if (st == STORE_ONE && json_is_string(blob))
-    st = store_blob_put(req->db, id, json_string_value(blob),
-                        json_string_length(blob));
+  if (st == STORE_ONE && json_is_string(blob)) {
+    /* The API's base64 is kept as the bytes it encodes (handlers have
+     * checked it decodes). */
+    size_t len = 0;
+    unsigned char *bytes = codec_b64_decode_alloc(
+        json_string_value(blob), json_string_length(blob), &len);
+    st = bytes ? store_blob_put(req->db, id, bytes, len) : STORE_ERROR;
+    free(bytes);
+  }
   if (blob)
     json_object_set(obj, k->blob_field, blob);
   json_decref(blob);
@@ -101,8 +107,12 @@ store_status crud_attach_blob(const api_request *req, const crud_kind *k,
   size_t len = 0;
   store_status st = store_blob_get(req->db, id, &data, &len);
   if (st == STORE_ONE) {
-    json_object_set_new(obj, k->blob_field, json_stringn(data, len));
+    char *text = codec_b64_encode_alloc(data, len);
     free(data);
+    if (!text)
+      return STORE_ERROR;
+    json_object_set_new(obj, k->blob_field, json_string(text));
+    free(text);
   } else if (st == STORE_NONE) {
     json_object_set_new(obj, k->blob_field, json_null());
     st = STORE_ONE;

@@ -11,7 +11,8 @@ typedef struct crud_kind {
   const char *kind;       /* id kind and store kind, e.g. "asset" */
   const char *id_field;   /* e.g. "assetId" */
   const char *list_field; /* e.g. "assets" */
-  const char *blob_field; /* attribute kept in the blob table, or NULL */
+  const char *blob_field; /* base64 attribute kept (decoded) in the blob
+                             table, or NULL */
   const char *allowed_field; /* organization limit, e.g. "numberOfAssetsAllowed" */
   /* Adds derived attributes (counts) to an object about to be answered;
    * false on a store error. NULL when there are none. */

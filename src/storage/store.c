@@ -389,7 +389,11 @@ void store_thread_release(void) {
  * size, and a thread of the store's own, with its own connection, runs
  * PASSIVE checkpoints (which never block writers) when it has grown. */
 
-enum { STORE_CHECKPOINT_PAGES = 1000 };
+/* A passive checkpoint cannot finish while writes keep coming, and the WAL
+ * only starts over after one that did: past STORE_WAL_CAP_PAGES the writer
+ * itself restarts the WAL (little is left to copy by then). */
+enum { STORE_CHECKPOINT_PAGES = 1000, STORE_WAL_CAP_PAGES = 4000 };
+static _Atomic int store_wal_pages;
 
 static pthread_t store_ckpt_thread;
 static pthread_mutex_t store_ckpt_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -403,6 +407,7 @@ static int store_wal_grew(void *arg, sqlite3 *db, const char *name,
   (void)arg;
   (void)db;
   (void)name;
+  atomic_store(&store_wal_pages, pages);
   if (pages >= STORE_CHECKPOINT_PAGES) {
     pthread_mutex_lock(&store_ckpt_lock);
     store_ckpt_due = true;
@@ -474,7 +479,8 @@ store_status store_write_tx(store_tx_fn fn, void *arg) {
      * in a commit that holds the write lock; the writer's larger cache keeps
      * the indexes it updates in memory. */
     sqlite3_exec(store_writer->db,
-                 "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-16384;",
+                 "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-16384; "
+                 "PRAGMA journal_size_limit=67108864;",
                  NULL, NULL, NULL);
     sqlite3_wal_hook(store_writer->db, store_wal_grew, NULL);
   }
@@ -502,6 +508,11 @@ store_status store_write_tx(store_tx_fn fn, void *arg) {
         if (s->revoked_credentials)
           atomic_fetch_add(&store_epoch, 1);
         jobs_committed = s->added_jobs;
+        if (atomic_load(&store_wal_pages) >= STORE_WAL_CAP_PAGES) {
+          sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_RESTART,
+                                    NULL, NULL);
+          atomic_store(&store_wal_pages, 0);
+        }
         break;
       }
     }
@@ -843,13 +854,13 @@ store_status store_obj_delete_page(store *s, const store_page_query *q,
 
 /* ---- blobs ---- */
 
-store_status store_blob_put(store *s, const char *id, const char *data,
+store_status store_blob_put(store *s, const char *id, const void *data,
                             size_t len) {
   sqlite3_stmt *st = store_stmt(s, ST_BLOB_PUT);
   if (!st)
     return STORE_ERROR;
   bind_text(st, 1, id);
-  sqlite3_bind_text64(st, 2, data, len, SQLITE_STATIC, SQLITE_UTF8);
+  sqlite3_bind_blob64(st, 2, data, len, SQLITE_STATIC);
   return store_run(s, st, "blob put");
 }
 

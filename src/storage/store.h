@@ -124,11 +124,12 @@ store_status store_log_page(store *s, const char *org_id,
                             int limit, json_t **items, int64_t *last_seq,
                             bool *more);
 
-/* Large payloads (document and asset content) kept apart from attributes so
- * lists never read them. */
-store_status store_blob_put(store *s, const char *id, const char *data,
+/* Large payloads (document and asset content, as bytes) kept apart from
+ * attributes so lists never read them. */
+store_status store_blob_put(store *s, const char *id, const void *data,
                             size_t len);
-/* *out is malloc'ed (NUL-terminated) on STORE_ONE; caller frees. */
+/* *out is malloc'ed (with a NUL after the bytes) on STORE_ONE; caller
+ * frees. */
 store_status store_blob_get(store *s, const char *id, char **out,
                             size_t *len);
 
