@@ -4,6 +4,7 @@
 #include "core/clock.h"
 #include "core/codec.h"
 #include "core/config.h"
+#include "core/embedded.h"
 #include "core/ids.h"
 #include "resources/bootstrap.h"
 #include "resources/paging.h"
@@ -13,6 +14,7 @@
 #include "validation/schemas.h"
 
 #include <check.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -263,6 +265,57 @@ START_TEST(page_tokens_resist_tampering) {
 }
 END_TEST
 
+/* A database made by an older build (only the first migration) is brought up
+ * to date in place, keeping its rows. */
+START_TEST(old_databases_are_upgraded_in_place) {
+  char dir[] = "/tmp/las-upgrade-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char path[128];
+  snprintf(path, sizeof path, "%s/old.db", dir);
+  sqlite3 *db = NULL;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  ck_assert_int_eq(
+      sqlite3_exec(db,
+                   "CREATE TABLE schema_migrations (version INTEGER PRIMARY "
+                   "KEY, name TEXT NOT NULL, applied_us INTEGER NOT NULL);"
+                   "INSERT INTO schema_migrations VALUES (1, 'first', 0);",
+                   NULL, NULL, NULL),
+      SQLITE_OK);
+  ck_assert_int_eq(sqlite3_exec(db, embedded_migrations[0].text, NULL, NULL,
+                                NULL),
+                   SQLITE_OK);
+  ck_assert_int_eq(
+      sqlite3_exec(db,
+                   "INSERT INTO objects (kind, id, org_id, body) VALUES "
+                   "('model', 'las:model:1', 'las:organization:1', '{}')",
+                   NULL, NULL, NULL),
+      SQLITE_OK);
+  sqlite3_close(db);
+
+  char err[256];
+  ck_assert_msg(store_global_open(path, err, sizeof err), "%s", err);
+  store_global_close();
+
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  sqlite3_prepare_v2(db,
+                     "SELECT count(*), max(version) FROM schema_migrations",
+                     -1, &st, NULL);
+  ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+  ck_assert_int_eq(sqlite3_column_int(st, 0), (int)embedded_migrations_count);
+  ck_assert_int_eq(sqlite3_column_int(st, 1), (int)embedded_migrations_count);
+  sqlite3_finalize(st);
+  sqlite3_prepare_v2(db, "SELECT count(*) FROM objects", -1, &st, NULL);
+  ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+  ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  char cmd[160];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *units_suite(void) {
   Suite *s = suite_create("units");
   TCase *pure = tcase_create("pure");
@@ -273,6 +326,7 @@ static Suite *units_suite(void) {
   tcase_add_test(pure, router_matches_paths_with_and_without_v1);
   tcase_add_test(pure, path_ids_are_checked_against_their_kind);
   tcase_add_test(pure, scopes_match_whole_words);
+  tcase_add_test(pure, old_databases_are_upgraded_in_place);
   suite_add_tcase(s, pure);
   TCase *handlers = tcase_create("handlers");
   tcase_add_checked_fixture(handlers, store_setup, store_teardown);
