@@ -88,8 +88,7 @@ LAS_HANDLER(data_bundles_create) {
   json_t *v;
   json_array_foreach(json_object_get(req->body, "datasetIds"), i, v) {
     json_t *ds = NULL;
-    api_request *r = req;
-    st = datasets_load(r, json_string_value(v), &ds);
+    st = datasets_load(req, json_string_value(v), &ds);
     if (st == STORE_ONE)
       st = datasets_present(req, ds) ? STORE_ONE : STORE_ERROR;
     if (st != STORE_ONE) {

@@ -62,12 +62,10 @@ static void oauth_set(oauth_params *p, const char *key, const char *value,
     size_t offset;
     size_t size;
   } fields[] = {
-      {"grant_type", offsetof(oauth_params, grant_type), 64},
-      {"scope", offsetof(oauth_params, scope), 1024},
-      {"client_id", offsetof(oauth_params, client_id), OAUTH_FIELD_MAX},
-      {"client_secret", offsetof(oauth_params, client_secret), OAUTH_FIELD_MAX},
-      {"username", offsetof(oauth_params, username), OAUTH_FIELD_MAX},
-      {"password", offsetof(oauth_params, password), OAUTH_FIELD_MAX},
+#define OAUTH_FIELD(name) {#name, offsetof(oauth_params, name), sizeof(((oauth_params *)0)->name)}
+      OAUTH_FIELD(grant_type), OAUTH_FIELD(scope),    OAUTH_FIELD(client_id),
+      OAUTH_FIELD(client_secret), OAUTH_FIELD(username), OAUTH_FIELD(password),
+#undef OAUTH_FIELD
   };
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
     if (strcmp(fields[i].key, key) != 0)

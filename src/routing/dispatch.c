@@ -39,7 +39,6 @@ static bool dispatch_body(const route *r, const dispatch_input *in,
   *body = NULL;
   if (r->flags & ROUTE_FORM_BODY)
     return true;
-  bool has_body = in->body_len > 0;
   if (!r->request_schema || strcmp(r->method, "OPTIONS") == 0) {
     /* Bodies sent where none is documented are ignored, as the service
      * does; but whatever is sent must at least be JSON when it says so. */
@@ -50,7 +49,7 @@ static bool dispatch_body(const route *r, const dispatch_input *in,
                      "Content-Type must be application/json");
     return false;
   }
-  if (!has_body) {
+  if (in->body_len == 0) {
     *fail = api_errf(ERR_BAD_REQUEST, "body: must be a JSON object");
     return false;
   }
@@ -106,10 +105,10 @@ static api_response dispatch_run(const route *r, api_request *req) {
   }
   dispatch_tx tx = {r, req, {0}};
   store_status st = store_write_tx(dispatch_tx_run, &tx);
-  if (st == STORE_ONE || tx.resp.status >= 400) {
-    if (st == STORE_ONE || st == STORE_NONE)
-      return tx.resp;
-  }
+  /* Committed, or rolled back because the handler answered an error: the
+   * handler's answer stands. Otherwise the store failed. */
+  if (st == STORE_ONE || (st == STORE_NONE && tx.resp.status >= 400))
+    return tx.resp;
   api_response_free(&tx.resp);
   return api_store_err(st);
 }
