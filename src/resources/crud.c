@@ -19,9 +19,9 @@ json_t *crud_new(const api_request *req, const crud_kind *k,
   json_t *obj = json_object();
   json_object_set_new(obj, k->id_field, json_string(id));
   json_object_set_new(obj, "createdTime", api_now_json(req));
-  json_object_set_new(obj, "createdBy", req->principal.id[0]
-                                            ? json_string(req->principal.id)
-                                            : json_null());
+  json_object_set_new(obj, "createdBy",
+                      req->principal.id[0] ? json_string(req->principal.id)
+                                           : json_null());
   json_object_set_new(obj, "updatedTime", json_null());
   json_object_set_new(obj, "updatedBy", json_null());
   return obj;
@@ -46,9 +46,9 @@ void crud_default_null(json_t *obj, const char *const *fields) {
 
 void crud_touch(json_t *obj, const api_request *req) {
   json_object_set_new(obj, "updatedTime", api_now_json(req));
-  json_object_set_new(obj, "updatedBy", req->principal.id[0]
-                                            ? json_string(req->principal.id)
-                                            : json_null());
+  json_object_set_new(obj, "updatedBy",
+                      req->principal.id[0] ? json_string(req->principal.id)
+                                           : json_null());
 }
 
 store_status crud_load(const api_request *req, const crud_kind *k,
@@ -62,8 +62,7 @@ store_status crud_load(const api_request *req, const crud_kind *k,
  * unset without reading blobs; obj itself is left as it came. */
 static store_status crud_store(const api_request *req, const crud_kind *k,
                                const char *id, const char *parent_id,
-                               const char *group_id, json_t *obj,
-                               bool insert) {
+                               const char *group_id, json_t *obj, bool insert) {
   store_obj_key key = {k->kind, req->principal.org_id, id};
   json_t *blob = k->blob_field ? json_object_get(obj, k->blob_field) : NULL;
   json_incref(blob);
@@ -142,8 +141,8 @@ api_response crud_reply(const api_request *req, const crud_kind *k,
   if (!k->present || resp.status != 200)
     return resp;
   bool ok = true;
-  json_t *items = k->list_field ? json_object_get(resp.body, k->list_field)
-                                : NULL;
+  json_t *items =
+      k->list_field ? json_object_get(resp.body, k->list_field) : NULL;
   if (json_is_array(items)) {
     size_t i;
     json_t *item;
@@ -157,8 +156,203 @@ api_response crud_reply(const api_request *req, const crud_kind *k,
   return api_err(ERR_UNAVAILABLE);
 }
 
-api_response crud_get(api_request *req, const crud_kind *k) {
-  const char *id = crud_path_id(req);
+/* ---- answering from the stored text ----
+ * A stored object is the compact JSON text of one object. A GET adds at
+ * most a few top-level attributes to it (the blob, derived counts), so
+ * instead of parsing the text into a tree and serialising the tree again,
+ * those attributes are spliced into the text: replaced in place when the
+ * key is there, appended otherwise, which is where json_object_set would
+ * put them, so the answer is byte for byte what the tree would give. */
+
+static size_t crud_ws(const char *t, size_t i, size_t n) {
+  while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
+    i++;
+  return i;
+}
+
+/* t[i] is '"': the index after the closing quote, or n when unclosed. */
+static size_t crud_skip_string(const char *t, size_t i, size_t n) {
+  for (i++; i < n; i++) {
+    if (t[i] == '\\')
+      i++;
+    else if (t[i] == '"')
+      return i + 1;
+  }
+  return n;
+}
+
+/* The index after the value starting at t[i], or n when malformed. */
+static size_t crud_skip_value(const char *t, size_t i, size_t n) {
+  if (i >= n)
+    return n;
+  if (t[i] == '"')
+    return crud_skip_string(t, i, n);
+  if (t[i] != '{' && t[i] != '[') {
+    while (i < n && t[i] != ',' && t[i] != '}' && t[i] != ']' && t[i] != ' ' &&
+           t[i] != '\n' && t[i] != '\t' && t[i] != '\r')
+      i++;
+    return i;
+  }
+  size_t depth = 0;
+  while (i < n) {
+    char c = t[i];
+    if (c == '"') {
+      i = crud_skip_string(t, i, n);
+      continue;
+    }
+    if (c == '{' || c == '[')
+      depth++;
+    else if ((c == '}' || c == ']') && --depth == 0)
+      return i + 1;
+    i++;
+  }
+  return n;
+}
+
+/* Looks for a top-level key of the object text t: 1 with the value's span
+ * [*vs, *ve), 0 when absent (*vs is then the index of the closing brace and
+ * *ve says whether the object has members), -1 when t is not an object. */
+static int crud_text_find(const char *t, size_t n, const char *key, size_t *vs,
+                          size_t *ve) {
+  size_t klen = strlen(key);
+  size_t i = crud_ws(t, 0, n);
+  if (i >= n || t[i] != '{')
+    return -1;
+  bool members = false;
+  for (i = crud_ws(t, i + 1, n); i < n;) {
+    if (t[i] == '}') {
+      *vs = i;
+      *ve = members;
+      return crud_ws(t, i + 1, n) == n ? 0 : -1;
+    }
+    if (members) {
+      if (t[i] != ',')
+        return -1;
+      i = crud_ws(t, i + 1, n);
+    }
+    if (i >= n || t[i] != '"')
+      return -1;
+    size_t kend = crud_skip_string(t, i, n);
+    bool match = kend - i == klen + 2 && memcmp(t + i + 1, key, klen) == 0;
+    i = crud_ws(t, kend, n);
+    if (i >= n || t[i] != ':')
+      return -1;
+    size_t start = crud_ws(t, i + 1, n);
+    size_t end = crud_skip_value(t, start, n);
+    if (end >= n)
+      return -1;
+    if (match) {
+      *vs = start;
+      *ve = end;
+      return 1;
+    }
+    members = true;
+    i = crud_ws(t, end, n);
+  }
+  return -1;
+}
+
+/* Sets top-level key of the object text *t to the JSON text value. */
+static bool crud_text_set(char **t, size_t *n, const char *key,
+                          const char *value, size_t vlen) {
+  size_t vs = 0, ve = 0;
+  int found = crud_text_find(*t, *n, key, &vs, &ve);
+  if (found < 0)
+    return false;
+  size_t klen = strlen(key);
+  /* Appended: [,]"key":value before the closing brace. */
+  size_t add = found ? vlen : (ve ? 1 : 0) + klen + 3 + vlen;
+  size_t cut = found ? ve - vs : 0;
+  size_t len = *n - cut + add;
+  char *out = malloc(len + 1);
+  if (!out)
+    return false;
+  size_t o = 0;
+  memcpy(out, *t, vs);
+  o = vs;
+  if (!found) {
+    if (ve)
+      out[o++] = ',';
+    out[o++] = '"';
+    memcpy(out + o, key, klen);
+    o += klen;
+    out[o++] = '"';
+    out[o++] = ':';
+  }
+  memcpy(out + o, value, vlen);
+  o += vlen;
+  size_t rest = found ? ve : vs;
+  memcpy(out + o, *t + rest, *n - rest);
+  o += *n - rest;
+  out[o] = '\0';
+  free(*t);
+  *t = out;
+  *n = o;
+  return true;
+}
+
+/* The blob as the JSON value crud_attach_blob would set, into text. */
+static store_status crud_blob_text(const api_request *req, const crud_kind *k,
+                                   const char *id, char **text, size_t *len) {
+  char *data = NULL;
+  size_t n = 0;
+  store_status st = store_blob_get(req->db, id, &data, &n);
+  if (st == STORE_NONE)
+    return crud_text_set(text, len, k->blob_field, "null", 4) ? STORE_ONE
+                                                              : STORE_NONE;
+  if (st != STORE_ONE)
+    return st;
+  char *b64 = codec_b64_encode_alloc(data, n);
+  free(data);
+  if (!b64)
+    return STORE_ERROR;
+  /* Base64 needs no escaping: quoting it makes the JSON string. */
+  size_t blen = strlen(b64);
+  char *quoted = malloc(blen + 3);
+  if (!quoted) {
+    free(b64);
+    return STORE_ERROR;
+  }
+  quoted[0] = '"';
+  memcpy(quoted + 1, b64, blen);
+  quoted[blen + 1] = '"';
+  quoted[blen + 2] = '\0';
+  free(b64);
+  bool ok = crud_text_set(text, len, k->blob_field, quoted, blen + 2);
+  free(quoted);
+  return ok ? STORE_ONE : STORE_NONE;
+}
+
+/* The present hook's attributes, computed on an object holding only the id
+ * (see crud_get in crud.h), spliced into text. */
+static store_status crud_present_text(const api_request *req,
+                                      const crud_kind *k, const char *id,
+                                      char **text, size_t *len) {
+  json_t *extra = json_object();
+  json_object_set_new(extra, k->id_field, json_string(id));
+  if (!k->present(req, extra)) {
+    json_decref(extra);
+    return STORE_BUSY;
+  }
+  bool ok = true;
+  const char *key;
+  json_t *value;
+  json_object_foreach(extra, key, value) {
+    if (!ok || strcmp(key, k->id_field) == 0)
+      continue;
+    char *v =
+        json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+    ok = v && crud_text_set(text, len, key, v, strlen(v));
+    free(v);
+  }
+  json_decref(extra);
+  return ok ? STORE_ONE : STORE_NONE;
+}
+
+/* The parse-and-serialise answer, for a stored text the splicer does not
+ * take (never expected: stored texts are compact objects). */
+static api_response crud_get_tree(api_request *req, const crud_kind *k,
+                                  const char *id) {
   json_t *obj = NULL;
   store_status st = crud_load(req, k, id, &obj);
   if (st == STORE_ONE)
@@ -168,6 +362,27 @@ api_response crud_get(api_request *req, const crud_kind *k) {
     return api_store_err(st);
   }
   return crud_reply(req, k, api_ok(obj));
+}
+
+api_response crud_get(api_request *req, const crud_kind *k) {
+  const char *id = crud_path_id(req);
+  store_obj_key key = {k->kind, req->principal.org_id, id};
+  char *text = NULL;
+  size_t len = 0;
+  store_status st = store_obj_get_text(req->db, &key, &text, &len);
+  if (st != STORE_ONE)
+    return api_store_err(st);
+  /* STORE_NONE from the splicers: a text they do not take. */
+  if (k->blob_field)
+    st = crud_blob_text(req, k, id, &text, &len);
+  if (st == STORE_ONE && k->present)
+    st = crud_present_text(req, k, id, &text, &len);
+  if (st == STORE_ONE)
+    return api_ok_raw(text, len);
+  free(text);
+  if (st == STORE_NONE)
+    return crud_get_tree(req, k, id);
+  return api_err(st == STORE_BUSY ? ERR_UNAVAILABLE : ERR_INTERNAL);
 }
 
 api_response crud_delete(api_request *req, const crud_kind *k) {
@@ -209,9 +424,8 @@ api_response crud_patch(api_request *req, const crud_kind *k,
 
 /* Names the list and its filters, so a token only continues that list. */
 static void crud_list_context(const api_request *req, const crud_kind *k,
-                              const json_t *parent_ids,
-                              const json_t *group_ids, char *buf,
-                              size_t len) {
+                              const json_t *parent_ids, const json_t *group_ids,
+                              char *buf, size_t len) {
   /* The filters enter as a digest: they can be longer than the buffer. */
   json_t *filters = json_pack("[OO]", parent_ids ? parent_ids : json_null(),
                               group_ids ? group_ids : json_null());
@@ -264,17 +478,17 @@ api_response crud_list(api_request *req, const crud_kind *k,
   api_response fail;
   if (!paging_parse(req, context, &page, &fail))
     return fail;
-  store_page_query q = {k->kind, req->principal.org_id, parent_ids,
-                        group_ids, page.after_seq, page.limit};
+  store_page_query q = {k->kind,   req->principal.org_id, parent_ids,
+                        group_ids, page.after_seq,        page.limit};
   json_t *items = NULL;
   int64_t last = 0;
   bool more = false;
   bool deleting = strcmp(req->method, "DELETE") == 0;
   if (!deleting && !k->present)
     return crud_list_text(req, k, &q, context);
-  store_status st = deleting
-                        ? store_obj_delete_page(req->db, &q, &items, &last, &more)
-                        : store_obj_page(req->db, &q, &items, &last, &more);
+  store_status st =
+      deleting ? store_obj_delete_page(req->db, &q, &items, &last, &more)
+               : store_obj_page(req->db, &q, &items, &last, &more);
   if (st != STORE_ONE)
     return api_store_err(st);
   json_t *out = json_object();

@@ -13,7 +13,8 @@ typedef struct crud_kind {
   const char *list_field; /* e.g. "assets" */
   const char *blob_field; /* base64 attribute kept (decoded) in the blob
                              table, or NULL */
-  const char *allowed_field; /* organization limit, e.g. "numberOfAssetsAllowed" */
+  const char
+      *allowed_field; /* organization limit, e.g. "numberOfAssetsAllowed" */
   /* Adds derived attributes (counts) to an object about to be answered;
    * false on a store error. NULL when there are none. */
   bool (*present)(const api_request *req, json_t *obj);
@@ -56,7 +57,11 @@ api_response crud_reply(const api_request *req, const crud_kind *k,
                         api_response resp);
 
 /* Whole operations, for resources with nothing special about them. The
- * object id is the last path parameter. */
+ * object id is the last path parameter.
+ * crud_get answers from the stored JSON text without parsing it: the blob
+ * and the present hook's attributes are spliced in. So the present hook of
+ * a kind served by crud_get must only add attributes, computed from the
+ * object's id alone (it is run on an object holding just the id field). */
 api_response crud_get(api_request *req, const crud_kind *k);
 api_response crud_delete(api_request *req, const crud_kind *k);
 api_response crud_patch(api_request *req, const crud_kind *k,

@@ -9,8 +9,8 @@
 #include "core/log.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +22,7 @@
 /* Filtered pages read the matching objects through their (partial) index and
  * sort them: the cost follows the filtered set, never the whole table, which
  * the planner would otherwise walk in seq order hoping to fill the page. */
-#define STORE_PARENT_SQL                                                       \
-  "AND parent_id IN (SELECT value FROM json_each(?5)) "
+#define STORE_PARENT_SQL "AND parent_id IN (SELECT value FROM json_each(?5)) "
 #define STORE_GROUP_SQL "AND group_id IN (SELECT value FROM json_each(?6)) "
 /* Logs are filtered on their attributes: few per organization, and the
  * filters are optional and combinable. */
@@ -53,18 +52,21 @@
                   "kind = ?2")                                                 \
   X(ST_OBJ_COUNT_PARENT, "SELECT count(*) FROM objects WHERE org_id = ?1 AND " \
                          "kind = ?2 AND parent_id = ?3")                       \
-  X(ST_OBJ_PAGE, STORE_PAGE_SELECT STORE_PAGE_WHERE STORE_PAGE_ORDER)        \
-  X(ST_OBJ_PAGE_PARENT, STORE_PAGE_SELECT "INDEXED BY objects_by_parent "      \
-                        STORE_PAGE_WHERE STORE_PARENT_SQL STORE_PAGE_ORDER)    \
-  X(ST_OBJ_PAGE_GROUP, STORE_PAGE_SELECT "INDEXED BY objects_by_group "        \
-                       STORE_PAGE_WHERE STORE_GROUP_SQL STORE_PAGE_ORDER)      \
-  X(ST_OBJ_PAGE_BOTH, STORE_PAGE_SELECT "INDEXED BY objects_by_group "         \
-                      STORE_PAGE_WHERE STORE_PARENT_SQL STORE_GROUP_SQL        \
-                      STORE_PAGE_ORDER)                                        \
-  X(ST_LOG_PAGE_ASC, STORE_PAGE_SELECT STORE_LOG_WHERE "seq > ?3 ORDER BY seq " \
-                    "LIMIT ?4")                                                \
+  X(ST_OBJ_PAGE, STORE_PAGE_SELECT STORE_PAGE_WHERE STORE_PAGE_ORDER)          \
+  X(ST_OBJ_PAGE_PARENT, STORE_PAGE_SELECT                                      \
+    "INDEXED BY objects_by_parent " STORE_PAGE_WHERE STORE_PARENT_SQL          \
+        STORE_PAGE_ORDER)                                                      \
+  X(ST_OBJ_PAGE_GROUP, STORE_PAGE_SELECT                                       \
+    "INDEXED BY objects_by_group " STORE_PAGE_WHERE STORE_GROUP_SQL            \
+        STORE_PAGE_ORDER)                                                      \
+  X(ST_OBJ_PAGE_BOTH, STORE_PAGE_SELECT                                        \
+    "INDEXED BY objects_by_group " STORE_PAGE_WHERE STORE_PARENT_SQL           \
+        STORE_GROUP_SQL STORE_PAGE_ORDER)                                      \
+  X(ST_LOG_PAGE_ASC,                                                           \
+    STORE_PAGE_SELECT STORE_LOG_WHERE "seq > ?3 ORDER BY seq "                 \
+                                      "LIMIT ?4")                              \
   X(ST_LOG_PAGE_DESC, STORE_PAGE_SELECT STORE_LOG_WHERE "seq < ?3 ORDER BY "   \
-                      "seq DESC LIMIT ?4")                                     \
+                                                        "seq DESC LIMIT ?4")   \
   X(ST_BLOB_PUT, "INSERT OR REPLACE INTO blobs (seq, data) SELECT seq, ?2 "    \
                  "FROM objects WHERE id = ?1")                                 \
   X(ST_BLOB_GET, "SELECT b.data FROM objects o JOIN blobs b ON b.seq = o.seq " \
@@ -80,14 +82,14 @@
                   "t.principal, c.api_key, t.scopes, t.expires_us FROM "       \
                   "tokens t JOIN clients c ON c.client_id = t.client_id "      \
                   "WHERE t.token = ?1")                                        \
-  X(ST_TOKEN_PRUNE, "DELETE FROM tokens WHERE client_id = ?1 AND "            \
+  X(ST_TOKEN_PRUNE, "DELETE FROM tokens WHERE client_id = ?1 AND "             \
                     "expires_us <= ?2")                                        \
-  X(ST_TOKEN_DELETE_PRINCIPAL, "DELETE FROM tokens WHERE principal = ?1")     \
+  X(ST_TOKEN_DELETE_PRINCIPAL, "DELETE FROM tokens WHERE principal = ?1")      \
   X(ST_PASSWORD_PUT, "INSERT INTO passwords (username, user_id, org_id, "      \
                      "salt, hash) VALUES (?1, ?2, ?3, ?4, ?5)")                \
   X(ST_PASSWORD_GET, "SELECT user_id, org_id, salt, hash FROM passwords "      \
                      "WHERE username = ?1")                                    \
-  X(ST_USAGE_ADD, "INSERT INTO usage (org_id, month, kind, count) VALUES "    \
+  X(ST_USAGE_ADD, "INSERT INTO usage (org_id, month, kind, count) VALUES "     \
                   "(?1, ?2, ?3, 1) ON CONFLICT (org_id, month, kind) DO "      \
                   "UPDATE SET count = count + 1 RETURNING count")              \
   X(ST_USAGE_GET, "SELECT count FROM usage WHERE org_id = ?1 AND month = ?2 "  \
@@ -101,7 +103,7 @@
                     "LIMIT ?2")                                                \
   X(ST_JOB_EXISTS, "SELECT 1 FROM jobs WHERE kind = ?1 AND due_us <= ?2 "      \
                    "LIMIT 1")                                                  \
-  X(ST_JOB_ADD, "INSERT INTO jobs (kind, target_id, org_id, due_us) VALUES "  \
+  X(ST_JOB_ADD, "INSERT INTO jobs (kind, target_id, org_id, due_us) VALUES "   \
                 "(?1, ?2, ?3, ?4)")                                            \
   X(ST_JOB_NEXT, "SELECT min(due_us) FROM jobs")                               \
   X(ST_JOB_DUE, "SELECT id, kind, target_id, org_id, due_us FROM jobs WHERE "  \
@@ -158,7 +160,9 @@ static void store_close(store *s) {
   free(s);
 }
 
-static void store_key_destroy(void *p) { store_close(p); }
+static void store_key_destroy(void *p) {
+  store_close(p);
+}
 static void store_key_make(void) {
   pthread_key_create(&store_key, store_key_destroy);
 }
@@ -177,10 +181,9 @@ static store *store_connect(char *err, size_t errlen) {
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
-  int rc = sqlite3_open_v2(store_path, &s->db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                               SQLITE_OPEN_NOMUTEX,
-                           NULL);
+  int rc = sqlite3_open_v2(
+      store_path, &s->db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
     snprintf(err, errlen, "cannot open %s: %s", store_path,
              s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -341,7 +344,9 @@ bool store_global_open(const char *path, char *err, size_t errlen) {
   return ok;
 }
 
-const char *store_global_path(void) { return store_path; }
+const char *store_global_path(void) {
+  return store_path;
+}
 
 void store_global_close(void) {
   store_thread_release();
@@ -402,8 +407,7 @@ static bool store_ckpt_running;
 static bool store_ckpt_due;
 static bool store_ckpt_stopping;
 
-static int store_wal_grew(void *arg, sqlite3 *db, const char *name,
-                          int pages) {
+static int store_wal_grew(void *arg, sqlite3 *db, const char *name, int pages) {
   (void)arg;
   (void)db;
   (void)name;
@@ -596,6 +600,36 @@ store_status store_obj_get(store *s, const store_obj_key *key, json_t **out) {
   return result;
 }
 
+store_status store_obj_get_text(store *s, const store_obj_key *key, char **text,
+                                size_t *len) {
+  sqlite3_stmt *st = store_stmt(s, ST_OBJ_GET);
+  if (!st)
+    return STORE_ERROR;
+  bind_key(st, key);
+  int rc = sqlite3_step(st);
+  store_status result;
+  if (rc == SQLITE_ROW) {
+    const void *body = sqlite3_column_blob(st, 0);
+    size_t n = (size_t)sqlite3_column_bytes(st, 0);
+    *text = malloc(n + 1);
+    if (*text) {
+      if (n)
+        memcpy(*text, body, n);
+      (*text)[n] = '\0';
+      *len = n;
+      result = STORE_ONE;
+    } else {
+      result = STORE_ERROR;
+    }
+  } else if (rc == SQLITE_DONE) {
+    result = STORE_NONE;
+  } else {
+    result = store_fail(s, "get");
+  }
+  sqlite3_reset(st);
+  return result;
+}
+
 store_status store_obj_update(store *s, const store_obj_key *key,
                               const char *parent_id, const char *group_id,
                               const json_t *body) {
@@ -615,7 +649,9 @@ store_status store_obj_update(store *s, const store_obj_key *key,
   return r;
 }
 
-uint64_t store_credentials_epoch(void) { return atomic_load(&store_epoch); }
+uint64_t store_credentials_epoch(void) {
+  return atomic_load(&store_epoch);
+}
 
 store_status store_obj_delete(store *s, const store_obj_key *key) {
   /* Deleting an app client cascades to its credentials and tokens; a user's
@@ -719,8 +755,8 @@ static bool sink_row(store_page_sink *k, sqlite3_stmt *st, int n) {
 /* Steps a bound page statement (columns seq, id, body; LIMIT limit + 1)
  * into the sink. */
 static store_status store_page_collect(store *s, sqlite3_stmt *st, int limit,
-                                       store_page_sink *sink,
-                                       int64_t *last_seq, bool *more) {
+                                       store_page_sink *sink, int64_t *last_seq,
+                                       bool *more) {
   *more = false;
   if (!sink->items && !sink_append(sink, "[", 1)) {
     sqlite3_reset(st);
@@ -803,8 +839,8 @@ store_status store_log_page(store *s, const char *org_id,
   return STORE_ONE;
 }
 
-store_status store_obj_page(store *s, const store_page_query *q,
-                            json_t **items, int64_t *last_seq, bool *more) {
+store_status store_obj_page(store *s, const store_page_query *q, json_t **items,
+                            int64_t *last_seq, bool *more) {
   store_page_sink sink = {.items = json_array()};
   store_status r = store_page_read(s, q, &sink, last_seq, more);
   if (r != STORE_ONE) {
@@ -864,8 +900,7 @@ store_status store_blob_put(store *s, const char *id, const void *data,
   return store_run(s, st, "blob put");
 }
 
-store_status store_blob_get(store *s, const char *id, char **out,
-                            size_t *len) {
+store_status store_blob_get(store *s, const char *id, char **out, size_t *len) {
   sqlite3_stmt *st = store_stmt(s, ST_BLOB_GET);
   if (!st)
     return STORE_ERROR;
@@ -963,9 +998,9 @@ store_status store_client_check(store *s, const char *client_id,
   return result;
 }
 
-store_status store_token_put(store *s, const char *token,
-                             const char *client_id, const char *principal,
-                             const char *scopes, int64_t expires_us) {
+store_status store_token_put(store *s, const char *token, const char *client_id,
+                             const char *principal, const char *scopes,
+                             int64_t expires_us) {
   /* Expired tokens of this client go when it gets a new one, so the table
    * stays as large as the tokens in use. */
   sqlite3_stmt *prune = store_stmt(s, ST_TOKEN_PRUNE);
@@ -1102,8 +1137,7 @@ store_status store_obj_delete_expired(store *s, int64_t now_us, int limit,
     json_array_append_new(keys, json_pack("[sss]", sqlite3_column_text(st, 0),
                                           sqlite3_column_text(st, 1),
                                           sqlite3_column_text(st, 2)));
-  store_status r =
-      rc == SQLITE_DONE ? STORE_ONE : store_fail(s, "expired");
+  store_status r = rc == SQLITE_DONE ? STORE_ONE : store_fail(s, "expired");
   sqlite3_reset(st);
   *deleted = 0;
   size_t i;
@@ -1166,7 +1200,9 @@ int64_t store_usage_get(store *s, const char *org_id, const char *month,
 
 /* ---- jobs ---- */
 
-void store_set_job_hook(void (*hook)(void)) { store_job_hook = hook; }
+void store_set_job_hook(void (*hook)(void)) {
+  store_job_hook = hook;
+}
 
 store_status store_job_add(store *s, const char *kind, const char *target_id,
                            const char *org_id, int64_t due_us) {

@@ -62,6 +62,10 @@ store_status store_obj_insert(store *s, const store_obj_key *key,
                               const json_t *body);
 /* Loads an object's attributes: *out is a NEW reference on STORE_ONE. */
 store_status store_obj_get(store *s, const store_obj_key *key, json_t **out);
+/* The same as stored JSON text (malloc'ed, NUL-terminated, *len bytes;
+ * caller frees) on STORE_ONE, for answers built without parsing it. */
+store_status store_obj_get_text(store *s, const store_obj_key *key, char **text,
+                                size_t *len);
 /* Replaces attributes (and the indexed parent/group ids). */
 store_status store_obj_update(store *s, const store_obj_key *key,
                               const char *parent_id, const char *group_id,
@@ -95,8 +99,8 @@ typedef struct store_page_query {
   int64_t after_seq;
   int limit;
 } store_page_query;
-store_status store_obj_page(store *s, const store_page_query *q,
-                            json_t **items, int64_t *last_seq, bool *more);
+store_status store_obj_page(store *s, const store_page_query *q, json_t **items,
+                            int64_t *last_seq, bool *more);
 /* The same page as JSON text "[{…},{…}]" exactly as stored (malloc'ed,
  * caller frees), for lists answered without touching the objects. */
 store_status store_obj_page_text(store *s, const store_page_query *q,
@@ -130,8 +134,7 @@ store_status store_blob_put(store *s, const char *id, const void *data,
                             size_t len);
 /* *out is malloc'ed (with a NUL after the bytes) on STORE_ONE; caller
  * frees. */
-store_status store_blob_get(store *s, const char *id, char **out,
-                            size_t *len);
+store_status store_blob_get(store *s, const char *id, char **out, size_t *len);
 
 /* ---- credentials and tokens ---- */
 
@@ -159,13 +162,13 @@ typedef struct store_token_info {
   char org_id[64];
   char principal[64]; /* createdBy: app client or user id */
   char api_key[128];
-  char scopes[1024];  /* space separated; empty means every scope */
+  char scopes[1024]; /* space separated; empty means every scope */
   int64_t expires_us;
 } store_token_info;
 
-store_status store_token_put(store *s, const char *token,
-                             const char *client_id, const char *principal,
-                             const char *scopes, int64_t expires_us);
+store_status store_token_put(store *s, const char *token, const char *client_id,
+                             const char *principal, const char *scopes,
+                             int64_t expires_us);
 store_status store_token_get(store *s, const char *token,
                              store_token_info *out);
 
