@@ -9,6 +9,11 @@
 --               mix  per request: 20 % POST BENCH_BODY_FILE to /documents,
 --                    40 % GET BENCH_MODEL_PATH, 40 % GET /documents/<id> with
 --                    <id> drawn from BENCH_IDS_FILE (one id a line)
+--               memory  (bench/memory.sh) per request: 25 % GET /documents/<id>,
+--                    20 % GET BENCH_MODEL_PATH, 15 % GET /documents?maxResults=100,
+--                    10 % POST BENCH_BODY_FILE, 10 % PATCH /documents/<id>,
+--                    20 % 4xx: unknown document (404), unknown path (404),
+--                    malformed and invalid bodies (400), a bad token (403)
 --   BENCH_PREFIX  path prefix of the mix's paths (default empty)
 --
 -- get and post are static requests (wrk's fastest path); mix defines
@@ -38,8 +43,8 @@ if mode == "post" then
   wrk.method = "POST"
   wrk.body = slurp(os.getenv("BENCH_BODY_FILE"))
   wrk.headers["Content-Type"] = "application/json"
-elseif mode ~= "get" and mode ~= "mix" then
-  error("BENCH_MODE must be get, post or mix, not " .. mode)
+elseif mode ~= "get" and mode ~= "mix" and mode ~= "memory" then
+  error("BENCH_MODE must be get, post, mix or memory, not " .. mode)
 end
 
 local threads = 0
@@ -76,5 +81,48 @@ if mode == "mix" then
       return model_req
     end
     return doc_reqs[math.random(#doc_reqs)]
+  end
+end
+
+if mode == "memory" then
+  local reqs = {}
+
+  local function add(weight, req)
+    for _ = 1, weight do reqs[#reqs + 1] = req end
+  end
+
+  function init(args)
+    math.randomseed(os.time() * 100 + (thread_no or 0))
+    local prefix = os.getenv("BENCH_PREFIX") or ""
+    local body = slurp(os.getenv("BENCH_BODY_FILE"))
+    local jh = base_headers()
+    jh["Content-Type"] = "application/json"
+    local ids = {}
+    for id in slurp(os.getenv("BENCH_IDS_FILE")):gmatch("[^\r\n]+") do
+      ids[#ids + 1] = id
+    end
+    assert(#ids >= 5, "BENCH_IDS_FILE holds too few ids")
+    for i = 1, 5 do
+      local path = prefix .. "/documents/" .. ids[math.random(#ids)]
+      add(5, wrk.format("GET", path, base_headers(), nil))
+      add(2, wrk.format("PATCH", path, jh,
+        '{"groundTruth":[{"label":"total","value":"' .. i .. '.00"}]}'))
+    end
+    add(20, wrk.format("GET", prefix .. os.getenv("BENCH_MODEL_PATH"), base_headers(), nil))
+    add(15, wrk.format("GET", prefix .. "/documents?maxResults=100", base_headers(), nil))
+    add(10, wrk.format("POST", prefix .. "/documents", jh, body))
+    add(5, wrk.format("GET", prefix .. "/documents/las:document:00000000000000000000000000000000",
+      base_headers(), nil))
+    add(4, wrk.format("GET", prefix .. "/no/such/path", base_headers(), nil))
+    add(4, wrk.format("POST", prefix .. "/documents", jh, '{"content": '))
+    add(4, wrk.format("POST", prefix .. "/documents", jh, '{"content":"JVBERi0=","contentType":"text/plain"}'))
+    local bad = base_headers()
+    bad["Authorization"] = "Bearer not-a-token"
+    add(3, wrk.format("GET", prefix .. "/documents?maxResults=100", bad, nil))
+    assert(#reqs == 100)
+  end
+
+  function request()
+    return reqs[math.random(#reqs)]
   end
 end

@@ -22,6 +22,7 @@ BASE_DOCS=1000
 LARGE=""           # "", 1 or 0; "" = on unless --quick
 LARGE_DOCS=100000
 INFO_RUN=1
+EMU_LEVEL=info     # the emulator's default: one log line per request
 DEPS=1
 EMU_BIN=""
 REF_SRC=${LAS_BENCH_REF_SRC:-/work/shared/bench}
@@ -45,7 +46,9 @@ markdown report (also saved to bench/results/latest.md).
                       (options given explicitly win over these)
   --large / --no-large  list page at $LARGE_DOCS documents vs $BASE_DOCS (default: on, off with --quick)
   --large-docs N      document count of the large run (default $LARGE_DOCS)
-  --no-info           skip the --log-level info comparison
+  --no-info           skip the --log-level info vs warn comparison
+  --log-level L       the emulator's log level in the main rounds (default
+                      $EMU_LEVEL, the emulator's own default)
   --emulator BIN      benchmark this las-emulator binary instead of building one
   --ref-src DIR       reference server sources (default $REF_SRC; env LAS_BENCH_REF_SRC)
   --no-deps           do not run scripts/deps.sh bench
@@ -68,6 +71,7 @@ while [ $# -gt 0 ]; do
     --no-large) LARGE=0 ;;
     --large-docs) LARGE_DOCS=$2; shift ;;
     --no-info) INFO_RUN=0 ;;
+    --log-level) EMU_LEVEL=$2; shift ;;
     --emulator) EMU_BIN=$(realpath "$2"); shift ;;
     --ref-src) REF_SRC=$2; shift ;;
     --no-deps) DEPS=0 ;;
@@ -205,7 +209,7 @@ rss_kb() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status" 2>/dev/null
 # start NAME KIND DB [LOGLEVEL]: launches a server on a free port, waits for
 # its first 2xx on GET /health; sets START_US (launch to first 2xx).
 start() {
-  local name=$1 kind=$2 db=$3 level=${4:-warn} port t0 t1 pid attempt
+  local name=$1 kind=$2 db=$3 level=${4:-$EMU_LEVEL} port t0 t1 pid attempt
   local -a cmd
   for attempt in 1 2 3 4 5; do
     port=$(pick_port)
@@ -241,6 +245,7 @@ stop() { stop_pid "${PID[$1]}"; }
 # ---------------------------------------------------------------- emulator API
 BODY_FILE="$RUN_DIR/document.json"
 IDS_FILE="$RUN_DIR/document-ids.txt"
+PRED_FILE="$RUN_DIR/prediction.json"
 # ~2 KB of content: 1,536 bytes starting with %PDF- (2,048 base64 characters).
 { printf '%%PDF-1.4\n%%bench\n'; head -c 1521 /dev/urandom; } >"$RUN_DIR/content.bin"
 printf '{"content":"%s","contentType":"application/pdf"}' \
@@ -309,9 +314,12 @@ parse_wrk() {
     END { printf "%.0f %.3f %.3f %d %d\n", rps, p50, p99, bad, se }' "$1"
 }
 
-# measure ROUND NAME WORKLOAD URL MODE: warm-up, then the measured run.
+# measure ROUND NAME WORKLOAD URL MODE [BODY_FILE]: warm-up, then the
+# measured run.
 measure() {
   local round=$1 name=$2 workload=$3 url=$4 mode=$5 out
+  local BENCH_BODY_FILE=${6:-$BODY_FILE}
+  export BENCH_BODY_FILE
   out="$RAW/r$round-$name-$workload.txt"
   if [ "$WARMUP" -gt 0 ]; then
     BENCH_MODE=$mode wrk -t"$WRK_THREADS" -c"$CONNS" -d"${WARMUP}s" -s "$BENCH/las.lua" "$url" >/dev/null 2>&1 || true
@@ -344,7 +352,7 @@ SECONDS=0
 LOAD_START=$(cut -d" " -f1-3 /proc/loadavg)
 SERVERS=(emu)
 [ "$HAVE_REFS" = 1 ] && SERVERS=(static sqlite emu)
-WORKLOADS=(get list post mix)
+WORKLOADS=(get list post pred mix)
 
 for round in $(seq "$ROUNDS"); do
   log "round $round/$ROUNDS: starting servers on fresh databases"
@@ -362,6 +370,7 @@ for round in $(seq "$ROUNDS"); do
   metric "$round" emu load_us "$LOAD_US"
   first_page_ids emu >"$IDS_FILE"
   [ -s "$IDS_FILE" ] || die "no document ids listed"
+  printf '{"documentId":"%s","modelId":"%s"}' "$(head -1 "$IDS_FILE")" "$MODEL_ID" >"$PRED_FILE"
 
   # Rotate the server order each round so that none always goes first.
   order=()
@@ -375,6 +384,7 @@ for round in $(seq "$ROUNDS"); do
         get) measure "$round" "$s" get "$base/models/$MODEL_ID" get ;;
         list) measure "$round" "$s" list "$base/documents?maxResults=100" get ;;
         post) measure "$round" "$s" post "$base/documents" post ;;
+        pred) measure "$round" "$s" pred "$base/predictions" post "$PRED_FILE" ;;
         mix) measure "$round" "$s" mix "$base/" mix ;;
       esac
     done
@@ -499,7 +509,7 @@ report() {
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'); emulator: $GIT_REV; $(nproc) cores ($CPU), Linux $(uname -r);"
   echo "load average at start $LOAD_START, at end $LOAD_END (a busy machine makes every figure noisier)."
   echo "wrk: $WRK_THREADS threads, $CONNS connections, keep-alive, ${DURATION} s per measurement after a ${WARMUP} s warm-up."
-  echo "Servers: $SRV_THREADS worker threads each, databases on ${TMPDIR:-/tmp}, emulator at \`--log-level warn\`."
+  echo "Servers: $SRV_THREADS worker threads each, databases on ${TMPDIR:-/tmp}, emulator at \`--log-level $EMU_LEVEL\` (log to a file)."
   echo "$ROUNDS interleaved round(s), each on fresh servers and databases with the server order rotated;"
   echo "figures are medians over rounds, ratios are medians of the per-round ratios, error counts are totals."
   echo "Run time: $((ELAPSED / 60)) min $((ELAPSED % 60)) s."
@@ -511,10 +521,11 @@ report() {
   local w label target_ratio target_p99 e_p99 rq rs ok why target mark
   for w in "${WORKLOADS[@]}"; do
     case "$w" in
-      get) label="GET /models/{id}"; target_ratio=0.6; target_p99=10 ;;
-      list) label="GET /documents?maxResults=100"; target_ratio=0.5; target_p99=10 ;;
+      get) label="GET /models/{id}"; target_ratio=0.7; target_p99=10 ;;
+      list) label="GET /documents?maxResults=100"; target_ratio=0.9; target_p99=10 ;;
       post) label="POST /documents, 2 KB"; target_ratio=0.5; target_p99="" ;;
-      mix) label="mix: 40% GET model, 40% GET document, 20% POST"; target_ratio=""; target_p99="" ;;
+      pred) label="POST /predictions"; target_ratio=0.5; target_p99="" ;;
+      mix) label="mix: 40% GET model, 40% GET document, 20% POST"; target_ratio=0.6; target_p99="" ;;
     esac
     e_p99=$(res emu "$w" p99)
     rq=$(rratio emu sqlite "$w"); rs=$(rratio emu static "$w")
@@ -541,7 +552,7 @@ report() {
       for s in static sqlite; do rb=$((rb + $(total "$s" "$w2" non2xx) + $(total "$s" "$w2" sockerr))); done
     done
     echo "Per-round ratios to mhd_sqlite: GET $(rounds_of emu sqlite get); list $(rounds_of emu sqlite list);" \
-      "POST $(rounds_of emu sqlite post); mix $(rounds_of emu sqlite mix)." \
+      "POST $(rounds_of emu sqlite post); predictions $(rounds_of emu sqlite pred); mix $(rounds_of emu sqlite mix)." \
       "Reference servers' non-2xx + socket errors, all workloads: $rb."
   else
     echo "No reference servers were built, so no ratios."

@@ -125,14 +125,26 @@ static const char *const store_sql[] = {
 #undef STORE_SQL
 };
 
+/* Recently parsed objects of a connection, keyed by their stored text: an
+ * object read again with the same text is copied from its parsed tree
+ * instead of parsed again (a copy costs a fraction of a parse). The text
+ * is the key, so a changed object can never be served stale. */
+enum { STORE_PARSED_SLOTS = 64, STORE_PARSED_MAX_TEXT = 8192 };
+typedef struct store_parsed {
+  char *text;
+  size_t len;
+  json_t *tree;
+} store_parsed;
+
 struct store {
   sqlite3 *db;
   sqlite3_stmt *stmts[ST__COUNT];
+  store_parsed parsed[STORE_PARSED_SLOTS];
   bool revoked_credentials; /* in the open transaction */
   bool added_jobs;          /* in the open transaction */
 };
 
-enum { STORE_TX_ATTEMPTS = 8 };
+enum { STORE_TX_ATTEMPTS = 8, STORE_BUSY_TIMEOUT_MS = 5000 };
 
 static char store_path[1100];
 static _Atomic uint64_t store_epoch = 1;
@@ -156,6 +168,10 @@ static void store_close(store *s) {
     return;
   for (int i = 0; i < ST__COUNT; i++)
     sqlite3_finalize(s->stmts[i]);
+  for (int i = 0; i < STORE_PARSED_SLOTS; i++) {
+    free(s->parsed[i].text);
+    json_decref(s->parsed[i].tree);
+  }
   sqlite3_close(s->db);
   free(s);
 }
@@ -190,7 +206,7 @@ static store *store_connect(char *err, size_t errlen) {
     store_close(s);
     return NULL;
   }
-  sqlite3_busy_timeout(s->db, 5000);
+  sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
   /* synchronous=NORMAL in WAL mode keeps every committed transaction across
    * a crash of this process (kill -9); only power loss can drop the tail. */
   char *msg = NULL;
@@ -398,6 +414,10 @@ void store_thread_release(void) {
  * only starts over after one that did: past STORE_WAL_CAP_PAGES the writer
  * itself restarts the WAL (little is left to copy by then). */
 enum { STORE_CHECKPOINT_PAGES = 1000, STORE_WAL_CAP_PAGES = 4000 };
+/* Over the cap, a commit tries the restart only now and then: an attempt
+ * that finds a reader in the way still costs its locking system calls. */
+enum { STORE_RESTART_EVERY = 32 };
+static unsigned store_restart_tries; /* under store_write_lock */
 static _Atomic int store_wal_pages;
 
 static pthread_t store_ckpt_thread;
@@ -512,10 +532,19 @@ store_status store_write_tx(store_tx_fn fn, void *arg) {
         if (s->revoked_credentials)
           atomic_fetch_add(&store_epoch, 1);
         jobs_committed = s->added_jobs;
-        if (atomic_load(&store_wal_pages) >= STORE_WAL_CAP_PAGES) {
-          sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_RESTART,
-                                    NULL, NULL);
-          atomic_store(&store_wal_pages, 0);
+        if (atomic_load(&store_wal_pages) >= STORE_WAL_CAP_PAGES &&
+            ++store_restart_tries % STORE_RESTART_EVERY == 1) {
+          /* Without waiting: with a reader or the checkpointer in the way
+           * the busy handler would sleep (milliseconds) while every writer
+           * waits; a later commit tries again. */
+          sqlite3_busy_timeout(s->db, 0);
+          int rc = sqlite3_wal_checkpoint_v2(
+              s->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+          sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+          if (rc == SQLITE_OK) {
+            atomic_store(&store_wal_pages, 0);
+            store_restart_tries = 0;
+          }
         }
         break;
       }
@@ -581,6 +610,31 @@ static json_t *store_load_body(sqlite3_stmt *st, int col) {
   return json_loadb(text, (size_t)len, JSON_DISABLE_EOF_CHECK, NULL);
 }
 
+/* The object stored as text[0..len): a NEW tree, from the connection's
+ * cache of parsed texts when it holds this text. */
+static json_t *store_parse_cached(store *s, const char *text, size_t len) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ (unsigned char)text[i]) * 1099511628211ull;
+  store_parsed *slot = &s->parsed[h % STORE_PARSED_SLOTS];
+  if (slot->tree && slot->len == len && memcmp(slot->text, text, len) == 0)
+    return json_deep_copy(slot->tree);
+  json_t *tree = json_loadb(text, len, JSON_DISABLE_EOF_CHECK, NULL);
+  if (!tree || len > STORE_PARSED_MAX_TEXT)
+    return tree;
+  char *copy = malloc(len);
+  json_t *kept = copy ? json_deep_copy(tree) : NULL;
+  if (!kept) {
+    free(copy);
+    return tree;
+  }
+  memcpy(copy, text, len);
+  free(slot->text);
+  json_decref(slot->tree);
+  *slot = (store_parsed){copy, len, kept};
+  return tree;
+}
+
 store_status store_obj_get(store *s, const store_obj_key *key, json_t **out) {
   sqlite3_stmt *st = store_stmt(s, ST_OBJ_GET);
   if (!st)
@@ -589,7 +643,8 @@ store_status store_obj_get(store *s, const store_obj_key *key, json_t **out) {
   int rc = sqlite3_step(st);
   store_status result;
   if (rc == SQLITE_ROW) {
-    *out = store_load_body(st, 0);
+    *out = store_parse_cached(s, sqlite3_column_blob(st, 0),
+                              (size_t)sqlite3_column_bytes(st, 0));
     result = *out ? STORE_ONE : STORE_ERROR;
   } else if (rc == SQLITE_DONE) {
     result = STORE_NONE;
