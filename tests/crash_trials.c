@@ -170,7 +170,9 @@ static void lose(client *c, bool doc, unsigned char *content, size_t len,
 }
 
 static void post_document(client *c) {
-  size_t len = 64 + rnd(&c->seed) % 3000;
+  /* Now and then a large one, whose commit spans many WAL writes. */
+  size_t len = rnd(&c->seed) % 25 == 0 ? 150000 + rnd(&c->seed) % 450000
+                                       : 64 + rnd(&c->seed) % 3000;
   unsigned char *bytes = malloc(len);
   memcpy(bytes, "%PDF-1.4\n", 9);
   for (size_t i = 9; i < len; i++)

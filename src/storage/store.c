@@ -2,6 +2,8 @@
  * and one prepared statement per query. */
 #include "storage/store.h"
 
+#include "storage/walbuf.h"
+
 #include "core/clock.h"
 #include "core/codec.h"
 #include "core/embedded.h"
@@ -330,6 +332,8 @@ bool store_global_open(const char *path, char *err, size_t errlen) {
   /* SQLite's allocation statistics take a global mutex on every malloc;
    * nothing here reads them, and server threads contend on it. */
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  if (!walbuf_install())
+    log_msg(LOG_WARN, "store: WAL write buffering unavailable");
   store_is_temp = strcmp(path, ":memory:") == 0;
   if (store_is_temp) {
     /* Every server thread has its own connection, and private in-memory
