@@ -67,7 +67,7 @@ MODEL=$(curl -sS "${H[@]}" -H 'Content-Type: application/json' \
 { printf '%%PDF-1.4\n%%bench\n'; head -c 1521 /dev/urandom; } >"$DIR/content.bin"
 printf '{"content":"%s","contentType":"application/pdf"}' "$(base64 -w0 "$DIR/content.bin")" >"$DIR/doc.json"
 IDLE=$(rss)
-curl -sS -o /dev/null --parallel --parallel-max 32 "${H[@]}" -H 'Content-Type: application/json' \
+curl -sS --no-progress-meter -o /dev/null --parallel --parallel-max 32 "${H[@]}" -H 'Content-Type: application/json' \
   --data-binary "@$DIR/doc.json" "$BASE/documents#[1-1000]"
 curl -sS "${H[@]}" "$BASE/documents?maxResults=100" | grep -o '"documentId":"[^"]*"' | cut -d'"' -f4 >"$DIR/ids"
 log "idle RSS $IDLE kB; 1000 documents loaded, RSS $(rss) kB; ${DURATION} s of mixed load, RSS every ${EVERY} s"
@@ -98,8 +98,9 @@ echo "$(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git -C "$ROOT" rev-parse --shor
   "wrk 2 threads, $CONNS connections; load: 25 % GET document, 20 % GET model, 15 % list of 100," \
   "10 % POST document (2 KB), 10 % PATCH document, 20 % 4xx (404, 400, 403)."
 echo
-awk '/requests in/ { printf "%s requests in %s; ", $1, $4 } /Requests\/sec/ { printf "%s req/s; ", $2 }
-     /Non-2xx/ { printf "%s non-2xx (the 4xx paths); ", $NF } /Socket errors/ { printf "socket errors: %s", $0 }' "$DIR/wrk.txt"
+awk '/requests in/ { n = $1; t = $4 } /Requests\/sec/ { r = $2 } /Non-2xx/ { bad = $NF }
+     /Socket errors/ { sub(/^ *Socket errors: */, ""); se = $0 }
+     END { printf "%s requests in %s (%s req/s); %s non-2xx (the 4xx paths); socket errors: %s.", n, t, r, bad + 0, se ? se : "none" }' "$DIR/wrk.txt"
 echo
 echo "Documents at the end: $DOCS; database directory ${DBMB} MB. Idle RSS after start: $IDLE kB."
 echo
