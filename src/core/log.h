@@ -1,9 +1,16 @@
-/* Leveled logging to stderr; one write(2) per line so lines from several
- * threads never interleave. */
+/* Leveled logging to stderr. Lines never interleave: each is written whole.
+ * Info and debug lines are collected per thread and written in batches,
+ * within 50 ms (and at exit); warnings and errors are written at once. */
 #ifndef LAS_CORE_LOG_H
 #define LAS_CORE_LOG_H
 
-typedef enum { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_OFF } log_level;
+typedef enum {
+  LOG_DEBUG = 0,
+  LOG_INFO,
+  LOG_WARN,
+  LOG_ERROR,
+  LOG_OFF
+} log_level;
 
 void log_set_level(log_level level);
 log_level log_get_level(void);
