@@ -913,7 +913,14 @@ store_status store_obj_page(store *s, const store_page_query *q, json_t **items,
 store_status store_obj_page_text(store *s, const store_page_query *q,
                                  char **text, size_t *len, int64_t *last_seq,
                                  bool *more) {
+  /* Sized for a page of typical objects (~600 bytes), so that a page is
+   * one allocation rather than a series of copying reallocs. */
   store_page_sink sink = {0};
+  size_t guess = (size_t)(q->limit > 0 ? q->limit : 1) * 768 + 64;
+  sink.text = malloc(guess);
+  if (!sink.text)
+    return STORE_ERROR;
+  sink.cap = guess;
   store_status r = store_page_read(s, q, &sink, last_seq, more);
   if (r != STORE_ONE) {
     free(sink.text);
