@@ -111,8 +111,8 @@ static raw_resp raw_get(const it_server *s, const char *target,
 }
 
 /* The value of a response header (case-insensitive name), "" if absent. */
-static const char *raw_header(const raw_resp *r, const char *name,
-                              char *out, size_t outlen) {
+static const char *raw_header(const raw_resp *r, const char *name, char *out,
+                              size_t outlen) {
   out[0] = '\0';
   size_t nl = strlen(name);
   for (const char *p = strstr(r->head, "\r\n"); p; p = strstr(p + 2, "\r\n")) {
@@ -140,8 +140,8 @@ static const char *raw_message(const raw_resp *r) {
                   (r).status, (r).body ? (r).body : "(nothing)");              \
     ck_assert_str_eq(raw_header(&(r), "Content-Type", ct_, sizeof ct_),        \
                      "application/json");                                      \
-    ck_assert_msg(strstr(raw_message(&(r)), (needle)), "message '%s' lacks %s", \
-                  raw_message(&(r)), (needle));                                \
+    ck_assert_msg(strstr(raw_message(&(r)), (needle)),                         \
+                  "message '%s' lacks %s", raw_message(&(r)), (needle));       \
   } while (0)
 
 static void start(it_server *srv, const char *const *flags) {
@@ -173,16 +173,17 @@ START_TEST(test_head_answers_as_get_without_body) {
     raw_resp get = raw_get(&srv, paths[i], auth, 5000);
     ck_assert_int_eq(get.status, 200);
     char req[2048];
-    int n = snprintf(req, sizeof req,
-                     "HEAD %s HTTP/1.1\r\nHost: x\r\n%sConnection: close\r\n\r\n",
-                     paths[i], auth);
+    int n =
+        snprintf(req, sizeof req,
+                 "HEAD %s HTTP/1.1\r\nHost: x\r\n%sConnection: close\r\n\r\n",
+                 paths[i], auth);
     raw_resp head = raw_exchange(&srv, req, (size_t)n, 5000);
     ck_assert_msg(head.status == 200, "HEAD %s: %d", paths[i], head.status);
     ck_assert(head.closed);
     ck_assert_uint_eq(head.body_len, 0);
-    ck_assert_uint_eq(strtoul(raw_header(&head, "Content-Length", cl, sizeof cl),
-                              NULL, 10),
-                      get.body_len);
+    ck_assert_uint_eq(
+        strtoul(raw_header(&head, "Content-Length", cl, sizeof cl), NULL, 10),
+        get.body_len);
     raw_free(&get);
     raw_free(&head);
   }
@@ -209,7 +210,9 @@ START_TEST(test_allow_and_cors_methods_are_exact) {
       {"/secrets/x", "DELETE, OPTIONS, PATCH"},
   };
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-    it_request put = {.method = "PUT", .path = want[i].path, .body = "{}",
+    it_request put = {.method = "PUT",
+                      .path = want[i].path,
+                      .body = "{}",
                       .content_type = "application/json"};
     it_response *r = it_request_send(&srv, &put);
     ck_assert_int_eq(r->status, 405);
@@ -244,10 +247,17 @@ static char *repeat(const char *piece, size_t n, const char *sep) {
 }
 
 START_TEST(test_each_limit_answers_at_once_in_json) {
-  static const char *const flags[] = {
-      "--max-uri-bytes", "2048", "--max-query-params", "10",
-      "--max-header-bytes", "1024", "--max-headers", "12",
-      "--max-body-bytes", "1000", NULL};
+  static const char *const flags[] = {"--max-uri-bytes",
+                                      "2048",
+                                      "--max-query-params",
+                                      "10",
+                                      "--max-header-bytes",
+                                      "1024",
+                                      "--max-headers",
+                                      "12",
+                                      "--max-body-bytes",
+                                      "1000",
+                                      NULL};
   it_server srv;
   start(&srv, flags);
   int64_t t0 = it_now_ms();

@@ -178,7 +178,9 @@ static bool guard_cut(guard_conn *c) {
   return true;
 }
 
-static void guard_shut(guard_conn *c) { (void)shutdown(c->fd, SHUT_RDWR); }
+static void guard_shut(guard_conn *c) {
+  (void)shutdown(c->fd, SHUT_RDWR);
+}
 
 static bool guard_bytes_received(int fd, uint64_t *out) {
   struct tcp_info ti;

@@ -42,7 +42,8 @@
  *   Content-Length it cannot parse (400/413): those happen before any
  *   callback of ours. */
 #if MHD_VERSION < 0x00097500 || MHD_VERSION >= 0x01000200
-#error "the request-target handling below was verified for libmicrohttpd 0.9.75 to 1.0.1"
+#error                                                                         \
+    "the request-target handling below was verified for libmicrohttpd 0.9.75 to 1.0.1"
 #endif
 
 struct http_server {
@@ -68,8 +69,8 @@ typedef struct http_req {
   size_t body_len;
   size_t body_cap;
   bool too_large;
-  char *method; /* copy, for the log */
-  char *trimmed[3];  /* header values with trailing whitespace removed */
+  char *method;     /* copy, for the log */
+  char *trimmed[3]; /* header values with trailing whitespace removed */
   char text[];
 } http_req;
 
@@ -136,8 +137,7 @@ static int http_hex(char ch) {
 /* Percent-decodes in[0..len) into out as libmicrohttpd does (a '%' not
  * followed by two hex digits stays as it is); in the query '+' is a space.
  * Writes a terminating NUL; returns the decoded length. */
-static size_t http_unescape(const char *in, size_t len, bool plus,
-                            char *out) {
+static size_t http_unescape(const char *in, size_t len, bool plus, char *out) {
   size_t o = 0;
   for (size_t i = 0; i < len; i++) {
     int hi, lo;
@@ -189,8 +189,7 @@ static http_req *http_parse_target(const http_server *srv, const char *uri,
   hr->path = out;
   size_t dlen = http_unescape(uri, path_len, false, out);
   if (memchr(out, '\0', dlen)) {
-    hr->early =
-        api_errf(ERR_BAD_REQUEST, "path: contains a NUL byte (%%00)");
+    hr->early = api_errf(ERR_BAD_REQUEST, "path: contains a NUL byte (%%00)");
     return hr;
   }
   out += dlen + 1;
@@ -304,9 +303,8 @@ static const char *http_header(struct MHD_Connection *c, http_req *hr,
 static void http_check_head(const http_server *srv, struct MHD_Connection *c,
                             http_req *hr, bool *body_expected) {
   const char *cl = http_header(c, hr, MHD_HTTP_HEADER_CONTENT_LENGTH, 0);
-  const char *te =
-      MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                  MHD_HTTP_HEADER_TRANSFER_ENCODING);
+  const char *te = MHD_lookup_connection_value(
+      c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
   unsigned long long body_len = cl ? strtoull(cl, NULL, 10) : 0;
   *body_expected = body_len > 0 || te != NULL;
   if (hr->early.status)
@@ -463,9 +461,9 @@ static void http_on_connection(void *cls, struct MHD_Connection *c,
       MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
   const union MHD_ConnectionInfo *addr =
       MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-  *socket_context =
-      fd ? guard_open(srv->guard, fd->connect_fd, addr ? addr->client_addr : NULL)
-         : NULL;
+  *socket_context = fd ? guard_open(srv->guard, fd->connect_fd,
+                                    addr ? addr->client_addr : NULL)
+                       : NULL;
 }
 
 /* Room for the open-files limit: connections, plus what cut-off ones take
@@ -477,9 +475,8 @@ static unsigned http_fit_connections(unsigned wanted, unsigned threads) {
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
     return wanted;
   if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
-    rlim_t raised = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need
-                        ? need
-                        : rl.rlim_max;
+    rlim_t raised =
+        rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
     struct rlimit nl = {raised, rl.rlim_max};
     if (setrlimit(RLIMIT_NOFILE, &nl) == 0)
       rl.rlim_cur = raised;
@@ -554,9 +551,10 @@ http_server *http_start(const http_settings *settings, char *err,
   size_t pool = heads + heads / 4 + (size_t)settings->max_headers * 64 + 8192;
   /* Connections the guard has cut off or refused still count until
    * libmicrohttpd closes them; its own hard limit sits above ours. */
-  unsigned hard_limit = srv->s.max_connections + srv->s.max_connections / 4 + 16;
-  unsigned backlog = srv->s.max_connections < 4096 ? srv->s.max_connections
-                                                   : 4096;
+  unsigned hard_limit =
+      srv->s.max_connections + srv->s.max_connections / 4 + 16;
+  unsigned backlog =
+      srv->s.max_connections < 4096 ? srv->s.max_connections : 4096;
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
                    (v6 ? MHD_USE_IPv6 : 0);
   flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES
@@ -584,7 +582,9 @@ http_server *http_start(const http_settings *settings, char *err,
   return srv;
 }
 
-unsigned http_port(const http_server *server) { return server->port; }
+unsigned http_port(const http_server *server) {
+  return server->port;
+}
 
 void http_stop(http_server *server) {
   if (!server)
