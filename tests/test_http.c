@@ -392,6 +392,29 @@ START_TEST(test_nul_is_refused_never_cut_short) {
   r = raw_get(&srv, "/documents?maxResults%00x=1", auth, 5000);
   EXPECT_REFUSAL(r, 400, "name of parameter 1");
   raw_free(&r);
+
+  /* Header values: a raw NUL inside, or at the end of the last field. */
+  static const char *const cut[] = {"X-Test: ab", "X-Test: ab", "X-Test: "};
+  static const char *const rest[] = {"cd\r\nX-More: 1\r\n", "\r\n",
+                                     "\r\nX-More: 1\r\n"};
+  for (size_t i = 0; i < 3; i++) {
+    char req[2048];
+    int n =
+        snprintf(req, sizeof req,
+                 "GET /models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s%s",
+                 auth, cut[i]);
+    req[n++] = '\0';
+    n += snprintf(req + n, sizeof req - (size_t)n, "%s\r\n", rest[i]);
+    r = raw_exchange(&srv, req, (size_t)n, 5000);
+    EXPECT_REFUSAL(r, 400, "header X-Test: value contains a NUL byte");
+    raw_free(&r);
+  }
+  r = raw_get(&srv, "/models", "X-Folded: a\r\n b\r\n", 5000);
+  EXPECT_REFUSAL(r, 400, "line folding");
+  raw_free(&r);
+  r = raw_get(&srv, "/models", auth, 5000);
+  ck_assert_int_eq(r.status, 200);
+  raw_free(&r);
   stop(&srv);
 }
 END_TEST

@@ -259,20 +259,58 @@ static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
 
 /* ---- the head ---- */
 
+/* Header fields in arrival order, with the end of the previous one's value:
+ * what a NUL check needs (http_nul_cut). */
 typedef struct {
   size_t n;
   size_t bytes;
+  const char *head, *head_end; /* the request head in the read buffer */
+  const char *prev_key, *prev_end;
+  const char *nul_in; /* first field whose value a NUL cut short */
+  const char *folded; /* first field continued on a second line */
 } http_head_scan;
+
+/* libmicrohttpd 0.9.x ends a header value at its first NUL (strlen) and
+ * offers no way to see the rest. It leaves the head in its read buffer as
+ * received, with each line's CR LF (or LF) and the ':' overwritten by NULs
+ * and the fields in arrival order; so between where a value ends and where
+ * the next line starts there must be nothing but its 1 or 2 terminator
+ * bytes (2 to 4 after the last field, with the empty line). More, or a
+ * byte that is not NUL, is the rest of a value cut at a NUL. Only values
+ * inside the buffer are judged (a folded line is copied elsewhere). */
+static bool http_nul_cut(const char *value_end, const char *next,
+                         size_t max_gap, const http_head_scan *s) {
+  if (!value_end || value_end < s->head || next > s->head_end ||
+      next < value_end)
+    return false;
+  if ((size_t)(next - value_end) > max_gap)
+    return true;
+  for (const char *p = value_end; p < next; p++)
+    if (*p != '\0')
+      return true;
+  return false;
+}
 
 static enum MHD_Result http_scan_header(void *cls, enum MHD_ValueKind kind,
                                         const char *key, size_t key_size,
                                         const char *value, size_t value_size) {
   (void)kind;
-  (void)key;
-  (void)value;
   http_head_scan *s = cls;
   s->n++;
   s->bytes += key_size + value_size + 4; /* ": " and CRLF */
+  if (s->head && (key < s->head || key >= s->head_end)) {
+    /* libmicrohttpd copies a field continued on a second line out of the
+     * buffer (and glues the continuation to its name). */
+    if (!s->folded)
+      s->folded = key;
+    s->prev_key = NULL;
+    return MHD_YES;
+  }
+  if (s->head && !s->nul_in && s->prev_key &&
+      http_nul_cut(s->prev_end, key, 2, s))
+    s->nul_in = s->prev_key;
+  s->prev_key = key;
+  s->prev_end = value ? value + value_size : NULL;
   return MHD_YES;
 }
 
@@ -301,7 +339,8 @@ static const char *http_header(struct MHD_Connection *c, http_req *hr,
 
 /* The checks of a complete head; sets hr->early on the first failure. */
 static void http_check_head(const http_server *srv, struct MHD_Connection *c,
-                            http_req *hr, bool *body_expected) {
+                            const char *method, http_req *hr,
+                            bool *body_expected) {
   const char *cl = http_header(c, hr, MHD_HTTP_HEADER_CONTENT_LENGTH, 0);
   const char *te = MHD_lookup_connection_value(
       c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
@@ -309,8 +348,33 @@ static void http_check_head(const http_server *srv, struct MHD_Connection *c,
   *body_expected = body_len > 0 || te != NULL;
   if (hr->early.status)
     return;
-  http_head_scan scan = {0, 0};
+  http_head_scan scan;
+  memset(&scan, 0, sizeof scan);
+#if MHD_VERSION < 0x00097800
+  const union MHD_ConnectionInfo *size =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+  if (size) {
+    scan.head = method;
+    scan.head_end = method + size->header_size;
+  }
+#endif
   MHD_get_connection_values_n(c, MHD_HEADER_KIND, http_scan_header, &scan);
+  if (scan.head && !scan.nul_in && scan.prev_key &&
+      http_nul_cut(scan.prev_end, scan.head_end, 4, &scan))
+    scan.nul_in = scan.prev_key;
+  if (scan.folded) {
+    hr->early = api_errf(ERR_BAD_REQUEST,
+                         "header %.64s: continued on a second line (obsolete "
+                         "line folding, RFC 9112 section 5.2)",
+                         scan.folded);
+    return;
+  }
+  if (scan.nul_in) {
+    hr->early =
+        api_errf(ERR_BAD_REQUEST, "header %.64s: value contains a NUL byte",
+                 scan.nul_in);
+    return;
+  }
   if (scan.n > srv->s.max_headers) {
     hr->early = api_errf(ERR_HEADERS_TOO_LARGE,
                          "header fields: %zu, more than the limit of %u "
@@ -378,7 +442,8 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c,
     if (!hr->method)
       return MHD_NO;
     bool body_expected = false;
-    http_check_head(srv, c, hr, &body_expected);
+    /* libmicrohttpd's `method` is the start of the head in its buffer. */
+    http_check_head(srv, c, method, hr, &body_expected);
     if (!guard_head_done(srv->guard, http_guard_conn(c), body_expected))
       return MHD_NO; /* cut off by a deadline: already answered */
     if (hr->early.status && body_expected) {
@@ -409,8 +474,6 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c,
                                  srv->s.max_body_bytes);
     return http_send(c, hr, method, &resp);
   }
-  /* Header values containing a NUL cannot reach us: libmicrohttpd keeps
-   * each value up to its first NUL (strlen), so none is checked here. */
   dispatch_input in = {
       .method = method,
       .path = hr->path,
