@@ -193,7 +193,7 @@ void config_print_help(FILE *out, const char *prog) {
   fprintf(out, "Usage: %s [options]\n\nOptions (each also read from the "
                "environment variable shown):\n", prog);
   for (size_t i = 0; i < CONFIG_NOPTS; i++)
-    fprintf(out, "  %-24s %-26s %s\n", config_opts[i].flag,
+    fprintf(out, "  %-29s %-31s %s\n", config_opts[i].flag,
             config_opts[i].env, config_opts[i].help);
-  fprintf(out, "  %-24s %-26s %s\n", "--help", "", "show this help");
+  fprintf(out, "  %-29s %-31s %s\n", "--help", "", "show this help");
 }
