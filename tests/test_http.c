@@ -528,24 +528,92 @@ START_TEST(test_trickling_clients_are_cut_off_others_answered) {
 }
 END_TEST
 
+/* 2,000 idle connections from one address, with the default settings (the
+ * address's oldest idle connections make room) and with no per-address
+ * limit (the server holds them all). */
 START_TEST(test_idle_connections_do_not_lock_out_new_clients) {
   raise_open_files();
-  it_server srv;
-  start(&srv, NULL);
+  static const char *const unlimited[] = {"--max-connections-per-address", "0",
+                                          NULL};
+  const char *const *runs[] = {NULL, unlimited};
   enum { N = 2000 };
   static int fds[N];
+  for (size_t run = 0; run < 2; run++) {
+    it_server srv;
+    start(&srv, runs[run]);
+    for (int i = 0; i < N; i++) {
+      fds[i] = it_connect(&srv);
+      ck_assert_int_ge(fds[i], 0);
+    }
+    usleep(200 * 1000);
+    for (int k = 0; k < 3; k++) {
+      int64_t t0 = it_now_ms();
+      raw_resp r = raw_get(&srv, "/health", "", 1000);
+      ck_assert_msg(r.status == 200, "new client with %d idle: %d", N,
+                    r.status);
+      ck_assert_int_lt(it_now_ms() - t0, 1000);
+      raw_free(&r);
+    }
+    if (runs[run]) {
+      /* Every idle connection is still open. */
+      int open = 0;
+      for (int i = 0; i < N; i++) {
+        struct pollfd p = {fds[i], POLLIN, 0};
+        open += poll(&p, 1, 0) == 0;
+      }
+      ck_assert_int_eq(open, N);
+    }
+    for (int i = 0; i < N; i++)
+      close(fds[i]);
+    stop(&srv);
+  }
+}
+END_TEST
+
+/* A full server drops its oldest idle connection for a new one, and
+ * answers 503 when none is idle. */
+START_TEST(test_a_full_server_drops_idle_connections_first) {
+  static const char *const flags[] = {"--max-connections",
+                                      "20",
+                                      "--max-connections-per-address",
+                                      "0",
+                                      "--body-timeout-ms",
+                                      "20000",
+                                      NULL};
+  it_server srv;
+  start(&srv, flags);
+  enum { N = 20 };
+  int fds[N];
   for (int i = 0; i < N; i++) {
     fds[i] = it_connect(&srv);
     ck_assert_int_ge(fds[i], 0);
+    usleep(5 * 1000);
+  }
+  usleep(100 * 1000);
+  raw_resp r = raw_get(&srv, "/health", "", 2000);
+  ck_assert_int_eq(r.status, 200);
+  raw_free(&r);
+  struct pollfd p = {fds[0], POLLIN, 0};
+  ck_assert_int_eq(poll(&p, 1, 1000), 1);
+  ck_assert(ended(fds[0]));
+  p.fd = fds[N - 1];
+  ck_assert_int_eq(poll(&p, 1, 0), 0);
+  for (int i = 0; i < N; i++)
+    close(fds[i]);
+  usleep(200 * 1000);
+
+  static const char pending[] =
+      "POST /datasets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 10\r\n\r\n{";
+  for (int i = 0; i < N; i++) {
+    fds[i] = it_connect(&srv);
+    ck_assert_int_ge(fds[i], 0);
+    ck_assert(send_all(fds[i], pending, sizeof pending - 1));
   }
   usleep(200 * 1000);
-  for (int k = 0; k < 3; k++) {
-    int64_t t0 = it_now_ms();
-    raw_resp r = raw_get(&srv, "/health", "", 1000);
-    ck_assert_msg(r.status == 200, "new client with %d idle: %d", N, r.status);
-    ck_assert_int_lt(it_now_ms() - t0, 1000);
-    raw_free(&r);
-  }
+  r = raw_get(&srv, "/health", "", 2000);
+  EXPECT_REFUSAL(r, 503, "the server");
+  raw_free(&r);
   for (int i = 0; i < N; i++)
     close(fds[i]);
   stop(&srv);
@@ -634,6 +702,7 @@ static Suite *http_suite(void) {
   tcase_add_test(tc, test_header_values_lose_surrounding_whitespace);
   tcase_add_test(tc, test_trickling_clients_are_cut_off_others_answered);
   tcase_add_test(tc, test_idle_connections_do_not_lock_out_new_clients);
+  tcase_add_test(tc, test_a_full_server_drops_idle_connections_first);
   tcase_add_test(tc, test_a_stalled_body_is_dropped_at_its_deadline);
   tcase_add_test(tc, test_per_address_limit);
   suite_add_tcase(s, tc);
