@@ -173,6 +173,9 @@ static http_req *http_parse_target(const http_server *srv, const char *uri,
   size_t too_many = n > srv->s.max_query_params ? n : 0;
   if (too_many)
     n = 0;
+  /* Decoded text never outgrows the raw target: decoding only shrinks,
+   * the '?', each '=' and each separating '&' make room for the NUL
+   * terminators, so len + 2 bytes hold the path and every name and value. */
   size_t params = n * sizeof(api_param);
   http_req *hr = calloc(1, sizeof *hr + params + len + 2);
   if (!hr)
@@ -213,10 +216,15 @@ static http_req *http_parse_target(const http_server *srv, const char *uri,
         return hr;
       }
       out += klen + 1;
+      if (!eq) {
+        /* No room is taken: a piece without '=' has no byte to spare for
+         * a second terminator (see the size above). */
+        a->value = "";
+        p = stop + 1;
+        continue;
+      }
       a->value = out;
-      size_t vlen =
-          eq ? http_unescape(eq + 1, (size_t)(stop - eq - 1), true, out) : 0;
-      out[vlen] = '\0';
+      size_t vlen = http_unescape(eq + 1, (size_t)(stop - eq - 1), true, out);
       if (memchr(out, '\0', vlen)) {
         hr->early = api_errf(ERR_BAD_REQUEST,
                              "query: value of %s contains a NUL byte", a->key);
