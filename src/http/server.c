@@ -452,7 +452,10 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c,
     bool body_expected = false;
     /* libmicrohttpd's `method` is the start of the head in its buffer. */
     http_check_head(srv, c, method, hr, &body_expected);
-    if (!guard_head_done(srv->guard, http_guard_conn(c), body_expected))
+    /* A refused request is being answered: no body deadline may fire
+     * while libmicrohttpd writes the answer. */
+    if (!guard_head_done(srv->guard, http_guard_conn(c),
+                         body_expected && !hr->early.status))
       return MHD_NO; /* cut off by a deadline: already answered */
     if (hr->early.status && body_expected) {
       /* Refused before reading the body; the connection closes after. */
