@@ -524,9 +524,10 @@ START_TEST(test_trickling_clients_are_cut_off_others_answered) {
           "slowest %lld ms\n",
           N - open, N, (long long)all_closed, asked, (long long)slowest);
   ck_assert_int_eq(open, 0);
-  /* Cut off between one and two header timeouts after the first byte. */
+  /* Cut off between one and two header timeouts after the first byte (plus
+   * the sweeper's slack and this loop's 250 ms ticks; slower under ASan). */
   ck_assert_int_ge(all_closed, 1000);
-  ck_assert_int_lt(all_closed, 4000);
+  ck_assert_int_lt(all_closed, 5000);
   ck_assert_int_lt(slowest, 100);
   stop(&srv);
 }

@@ -245,11 +245,12 @@ static void *guard_sweeper(void *arg) {
     g->kick = false;
     pthread_mutex_unlock(&g->mu);
 
-    int64_t now = clock_mono_us();
     int64_t next = INT64_MAX;
     for (unsigned i = 0; i < g->s.shards; i++) {
       guard_shard *sh = &g->shards[i];
       pthread_mutex_lock(&sh->mu);
+      /* Read under the lock, as the workers do: deadlines stay in order. */
+      int64_t now = clock_mono_us();
       for (int l = 0; l < GL_COUNT; l++) {
         guard_conn *c;
         while ((c = sh->lists[l].head) && c->deadline_us <= now)
