@@ -397,6 +397,13 @@ START_TEST(test_nul_is_refused_never_cut_short) {
   EXPECT_REFUSAL(r, 400, "name of parameter 1");
   raw_free(&r);
 
+  /* A raw NUL in the request target. */
+  static const char nul_line[] = "GET /datasets\0/x HTTP/1.1\r\nHost: "
+                                 "x\r\nConnection: close\r\n\r\n";
+  r = raw_exchange(&srv, nul_line, sizeof nul_line - 1, 5000);
+  EXPECT_REFUSAL(r, 400, "request target: contains a NUL byte");
+  raw_free(&r);
+
   /* Header values: a raw NUL inside, or at the end of the last field. */
   static const char *const cut[] = {"X-Test: ab", "X-Test: ab", "X-Test: "};
   static const char *const rest[] = {"cd\r\nX-More: 1\r\n", "\r\n",

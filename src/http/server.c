@@ -61,7 +61,8 @@ typedef struct http_req {
   const char *path;
   api_param *query;
   size_t n_query;
-  api_response early; /* status != 0: refused before dispatch */
+  api_response early;  /* status != 0: refused before dispatch */
+  const char *uri_end; /* where the target ended in libmicrohttpd's buffer */
   bool head_done;
   bool answered;
   unsigned status;
@@ -254,8 +255,10 @@ static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
   } else {
     hr = http_parse_target(srv, uri, len);
   }
-  if (hr)
+  if (hr) {
     hr->start_us = clock_mono_us();
+    hr->uri_end = uri + len;
+  }
   /* The query is ours now: end libmicrohttpd's copy of it after the '?'
    * (see the top of this file) so it records no arguments. The line is in
    * its writable read buffer; the pointer is only const by declaration. */
@@ -347,8 +350,8 @@ static const char *http_header(struct MHD_Connection *c, http_req *hr,
 
 /* The checks of a complete head; sets hr->early on the first failure. */
 static void http_check_head(const http_server *srv, struct MHD_Connection *c,
-                            const char *method, http_req *hr,
-                            bool *body_expected) {
+                            const char *method, const char *version,
+                            http_req *hr, bool *body_expected) {
   const char *cl = http_header(c, hr, MHD_HTTP_HEADER_CONTENT_LENGTH, 0);
   const char *te = MHD_lookup_connection_value(
       c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
@@ -366,6 +369,15 @@ static void http_check_head(const http_server *srv, struct MHD_Connection *c,
     scan.head_end = method + size->header_size;
   }
 #endif
+  /* The request line as received is "METHOD SP target SP version" with
+   * the spaces overwritten by NULs; a target that ends before the space in
+   * front of the version was cut at a raw NUL. */
+  if (scan.head && version > hr->uri_end + 1 && version < scan.head_end &&
+      hr->uri_end > scan.head) {
+    hr->early =
+        api_errf(ERR_BAD_REQUEST, "request target: contains a NUL byte");
+    return;
+  }
   MHD_get_connection_values_n(c, MHD_HEADER_KIND, http_scan_header, &scan);
   if (scan.head && !scan.nul_in && scan.prev_key &&
       http_nul_cut(scan.prev_end, scan.head_end, 4, &scan))
@@ -451,7 +463,7 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c,
       return MHD_NO;
     bool body_expected = false;
     /* libmicrohttpd's `method` is the start of the head in its buffer. */
-    http_check_head(srv, c, method, hr, &body_expected);
+    http_check_head(srv, c, method, version, hr, &body_expected);
     /* A refused request is being answered: no body deadline may fire
      * while libmicrohttpd writes the answer. */
     if (!guard_head_done(srv->guard, http_guard_conn(c),
