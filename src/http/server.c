@@ -629,12 +629,15 @@ http_server *http_start(const http_settings *settings, char *err,
     return NULL;
   }
 
-  /* The pool holds a whole head within our limits with room to spare (the
-   * read buffer grows in steps and may hold early body bytes); the query
-   * takes no records (http_on_uri). Beyond this libmicrohttpd answers
-   * 414/431 itself. */
-  size_t heads = settings->max_uri_bytes + settings->max_header_bytes;
-  size_t pool = heads + heads / 4 + (size_t)settings->max_headers * 64 + 8192;
+  /* The pool holds a whole head within our limits: the read buffer grows
+   * by an eighth of what is free each time it fills, so what stays free
+   * covers the records of the header fields (64 bytes each, 8/7 of that
+   * for the last step) plus the response's own headers; the query takes no
+   * records (http_on_uri). Beyond this libmicrohttpd answers 414/431
+   * itself. Each kept-alive connection holds the whole pool once it has
+   * served a request (libmicrohttpd clears it between requests). */
+  size_t pool = settings->max_uri_bytes + settings->max_header_bytes +
+                (size_t)settings->max_headers * 64 * 8 / 7 + 8192;
   /* Connections the guard has cut off or refused still count until
    * libmicrohttpd closes them; its own hard limit sits above ours. */
   unsigned hard_limit =
