@@ -142,6 +142,9 @@ START_TEST(router_method_lists_follow_the_route_table) {
                                 sizeof buf, allow, sizeof allow),
                    ROUTER_MATCH);
   ck_assert_str_eq(r->method, "GET");
+  ck_assert_int_eq(router_match("OPTIONS", "/models/m", &r, params, &n, buf,
+                                sizeof buf, allow, sizeof allow),
+                   ROUTER_MATCH);
   ck_assert_str_eq(allow, "DELETE, GET, HEAD, OPTIONS, PATCH");
   ck_assert_int_eq(router_match("HEAD", "/signup", &r, params, &n, buf,
                                 sizeof buf, allow, sizeof allow),

@@ -28,7 +28,7 @@ static const opt_spec config_opts[] = {
     OPT("--max-body-bytes", "LAS_MAX_BODY_BYTES", OPT_SIZE, max_body_bytes, "request body limit in bytes (default 10485760)"),
     OPT("--max-uri-bytes", "LAS_MAX_URI_BYTES", OPT_SIZE, max_uri_bytes, "request target (path and query) limit in bytes; longer answers 414 (default 65536)"),
     OPT("--max-query-params", "LAS_MAX_QUERY_PARAMS", OPT_UINT, max_query_params, "query parameters per request; more answers 400 (default 1024)"),
-    OPT("--max-header-bytes", "LAS_MAX_HEADER_BYTES", OPT_SIZE, max_header_bytes, "header fields' size in bytes; larger answers 431 (default 16384)"),
+    OPT("--max-header-bytes", "LAS_MAX_HEADER_BYTES", OPT_SIZE, max_header_bytes, "header fields' size in bytes; larger answers 431 (default 8192)"),
     OPT("--max-headers", "LAS_MAX_HEADERS", OPT_UINT, max_headers, "header fields per request; more answers 431 (default 100)"),
     OPT("--header-timeout-ms", "LAS_HEADER_TIMEOUT_MS", OPT_UINT, header_timeout_ms, "a request's line and headers must arrive within this once they start (default 5000)"),
     OPT("--body-timeout-ms", "LAS_BODY_TIMEOUT_MS", OPT_UINT, body_timeout_ms, "a request's body must arrive within this after its headers (default 60000)"),
@@ -111,7 +111,7 @@ config_result config_load(config *cfg, int argc, char **argv, char *err,
   cfg->max_body_bytes = 10u * 1024u * 1024u;
   cfg->max_uri_bytes = 65536;
   cfg->max_query_params = 1024;
-  cfg->max_header_bytes = 16384;
+  cfg->max_header_bytes = 8192;
   cfg->max_headers = 100;
   cfg->header_timeout_ms = 5000;
   cfg->body_timeout_ms = 60000;

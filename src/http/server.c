@@ -637,7 +637,7 @@ http_server *http_start(const http_settings *settings, char *err,
    * itself. Each kept-alive connection holds the whole pool once it has
    * served a request (libmicrohttpd clears it between requests). */
   size_t pool = settings->max_uri_bytes + settings->max_header_bytes +
-                (size_t)settings->max_headers * 64 * 8 / 7 + 8192;
+                (size_t)settings->max_headers * 64 * 8 / 7 + 4096;
   /* Connections the guard has cut off or refused still count until
    * libmicrohttpd closes them; its own hard limit sits above ours. */
   unsigned hard_limit =

@@ -98,25 +98,28 @@ router_result router_match(const char *method, const char *path,
   path = router_strip_v1(path);
   /* A HEAD is answered by the GET row of the path, without the body. */
   const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
-  unsigned mask = 0;
-  const route *found = NULL;
+  bool path_known = false;
+  if (allowlen)
+    allow[0] = '\0';
   for (size_t i = 0; i < routes_count; i++) {
     const route *r = &routes[i];
     if (!router_path_matches(r->path, path, NULL, NULL, NULL, 0))
       continue;
-    mask |= router_method_bit(r->method);
-    if (!found && strcmp(r->method, want) == 0)
-      found = r;
+    path_known = true;
+    if (strcmp(r->method, want) != 0)
+      continue;
+    *out = r;
+    /* The method list costs a walk of the table: only where it is sent. */
+    if (strcmp(r->method, "OPTIONS") == 0)
+      router_methods(path, allow, allowlen);
+    return router_path_matches(r->path, path, params, n_params, buf, buflen)
+               ? ROUTER_MATCH
+               : ROUTER_PARAM_TOO_LONG;
   }
-  router_format_methods(mask, allow, allowlen);
-  if (!mask)
+  if (!path_known)
     return ROUTER_NO_PATH;
-  if (!found)
-    return ROUTER_NO_METHOD;
-  *out = found;
-  return router_path_matches(found->path, path, params, n_params, buf, buflen)
-             ? ROUTER_MATCH
-             : ROUTER_PARAM_TOO_LONG;
+  router_methods(path, allow, allowlen);
+  return ROUTER_NO_METHOD;
 }
 
 /* Which ID kind each path parameter carries. */
@@ -125,17 +128,22 @@ static const char *router_param_kind(const route *r, const char *name) {
     const char *param;
     const char *kind;
   } kinds[] = {
-      {"appClientId", "app-client"}, {"assetId", "asset"},
-      {"datasetId", "dataset"},      {"documentId", "document"},
-      {"logId", "log"},              {"modelId", "model"},
+      {"appClientId", "app-client"},
+      {"assetId", "asset"},
+      {"datasetId", "dataset"},
+      {"documentId", "document"},
+      {"logId", "log"},
+      {"modelId", "model"},
       {"dataBundleId", "model-data-bundle"},
       {"organizationId", "organization"},
-      {"secretId", "secret"},        {"transitionId", "transition"},
-      {"userId", "user"},            {"workflowId", "workflow"},
+      {"secretId", "secret"},
+      {"transitionId", "transition"},
+      {"userId", "user"},
+      {"workflowId", "workflow"},
   };
   if (strcmp(name, "executionId") == 0)
     return strncmp(r->path, "/transitions", 12) == 0 ? "transition-execution"
-                                                      : "workflow-execution";
+                                                     : "workflow-execution";
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
     if (strcmp(kinds[i].param, name) == 0)
       return kinds[i].kind;

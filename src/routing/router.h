@@ -35,9 +35,9 @@ typedef enum {
 
 /* Matches path (with or without the /v1 prefix) and method; HEAD matches
  * the path's GET row. On a match, the path parameters are copied into buf
- * and pointed to from params. Whenever the path is known (MATCH, NO_METHOD,
- * PARAM_TOO_LONG), `allow` receives the methods it serves as
- * router_methods writes them. */
+ * and pointed to from params. On ROUTER_NO_METHOD, and on a match of an
+ * OPTIONS row, `allow` receives the methods the path serves as
+ * router_methods writes them (otherwise it is left empty). */
 router_result router_match(const char *method, const char *path,
                            const route **out,
                            const char *params[API_MAX_PATH_PARAMS],
