@@ -635,7 +635,10 @@ http_server *http_start(const http_settings *settings, char *err,
    * for the last step) plus the response's own headers; the query takes no
    * records (http_on_uri). Beyond this libmicrohttpd answers 414/431
    * itself. Each kept-alive connection holds the whole pool once it has
-   * served a request (libmicrohttpd clears it between requests). */
+   * served a request, and libmicrohttpd clears all of it between requests:
+   * at the default 83 KiB that memset was ~14 % of the server's CPU in a
+   * profile of GET /v1/models over 32 connections (~6 % at the old
+   * 32 KiB), the price of 60 KB request targets. */
   size_t pool = settings->max_uri_bytes + settings->max_header_bytes +
                 (size_t)settings->max_headers * 64 * 8 / 7 + 4096;
   /* Connections the guard has cut off or refused still count until
