@@ -116,6 +116,10 @@ static int walbuf_write(sqlite3_file *f, const void *data, int amt,
       st->commit_next = (p[4] | p[5] | p[6] | p[7]) != 0;
     } else if (st->commit_next) {
       rc = walbuf_flush_locked(st);
+      /* Written out: this thread's barriers need not look at it (a reader
+       * flushing another transaction's frames early would only cost
+       * batching). */
+      walbuf_mine = NULL;
     }
   }
   pthread_mutex_unlock(&st->lock);
