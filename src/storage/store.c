@@ -423,6 +423,8 @@ enum { STORE_CHECKPOINT_PAGES = 1000, STORE_WAL_CAP_PAGES = 4000 };
 enum { STORE_RESTART_EVERY = 32 };
 static unsigned store_restart_tries; /* under store_write_lock */
 static _Atomic int store_wal_pages;
+static _Atomic int store_ckpt_copied; /* WAL frames the last checkpoint left
+                                         copied */
 
 static pthread_t store_ckpt_thread;
 static pthread_mutex_t store_ckpt_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -436,7 +438,16 @@ static int store_wal_grew(void *arg, sqlite3 *db, const char *name, int pages) {
   (void)db;
   (void)name;
   atomic_store(&store_wal_pages, pages);
-  if (pages >= STORE_CHECKPOINT_PAGES) {
+  /* Due when STORE_CHECKPOINT_PAGES frames arrived since the last
+   * checkpoint copied what there was, not whenever the WAL is that long:
+   * under steady writes that ran checkpoints back to back, each with its
+   * fsyncs, for a few new frames. */
+  int copied = atomic_load(&store_ckpt_copied);
+  if (pages < copied) { /* the WAL started over */
+    copied = 0;
+    atomic_store(&store_ckpt_copied, 0);
+  }
+  if (pages - copied >= STORE_CHECKPOINT_PAGES) {
     pthread_mutex_lock(&store_ckpt_lock);
     store_ckpt_due = true;
     pthread_cond_signal(&store_ckpt_cond);
@@ -459,9 +470,10 @@ static void *store_ckpt_main(void *arg) {
     }
     store_ckpt_due = false;
     pthread_mutex_unlock(&store_ckpt_lock);
-    if (s)
-      sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
-                                NULL);
+    int frames = 0, copied = 0;
+    if (s && sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                       &frames, &copied) == SQLITE_OK)
+      atomic_store(&store_ckpt_copied, copied);
     pthread_mutex_lock(&store_ckpt_lock);
   }
   pthread_mutex_unlock(&store_ckpt_lock);
@@ -547,6 +559,7 @@ store_status store_write_tx(store_tx_fn fn, void *arg) {
           sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
           if (rc == SQLITE_OK) {
             atomic_store(&store_wal_pages, 0);
+            atomic_store(&store_ckpt_copied, 0);
             store_restart_tries = 0;
           }
         }
