@@ -7,6 +7,7 @@
 #include "core/embedded.h"
 #include "core/ids.h"
 #include "resources/bootstrap.h"
+#include "resources/documents.h"
 #include "resources/paging.h"
 #include "routing/dispatch.h"
 #include "routing/router.h"
@@ -316,6 +317,338 @@ START_TEST(old_databases_are_upgraded_in_place) {
 }
 END_TEST
 
+/* ---- issue 6: numbers, unset fields, JSON texts, credentials ---- */
+
+static const char *msg_of(const api_response *r) {
+  return json_string_value(json_object_get(r->body, "message"));
+}
+
+static void expect_error(api_response r, unsigned status, const char *msg) {
+  ck_assert_uint_eq(r.status, status);
+  ck_assert_msg(msg_of(&r) && strcmp(msg_of(&r), msg) == 0,
+                "message \"%s\", wanted \"%s\"", msg_of(&r), msg);
+  api_response_free(&r);
+}
+
+static store_status expire_at(store *s, void *arg) {
+  return documents_expire(s, NULL, *(int64_t *)arg);
+}
+
+/* Runs the engine's retention job as if `now` had come. */
+static void retention_pass(int64_t now) {
+  ck_assert_int_eq(store_write_tx(expire_at, &now), STORE_ONE);
+}
+
+static const int64_t day_us = 86400LL * 1000000;
+
+START_TEST(whole_reals_count_as_the_integers_they_are) {
+  api_response r = call("POST", "/documents",
+                        "{\"content\":\"JVBERi0xLjQ=\",\"contentType\":"
+                        "\"application/pdf\",\"retentionInDays\":30.0}",
+                        NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  json_t *days = json_object_get(r.body, "retentionInDays");
+  ck_assert_msg(json_is_integer(days) && json_integer_value(days) == 30,
+                "retentionInDays not echoed as the integer 30");
+  char path[128];
+  snprintf(path, sizeof path, "/documents/%s",
+           json_string_value(json_object_get(r.body, "documentId")));
+  api_response_free(&r);
+
+  /* The engine keeps it for 30 days, not 0. */
+  retention_pass(clock_now_us() + day_us);
+  r = call("GET", path, NULL, NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  days = json_object_get(r.body, "retentionInDays");
+  ck_assert(json_is_integer(days) && json_integer_value(days) == 30);
+  api_response_free(&r);
+  /* Stored as text too, lists show 30. */
+  r = call("GET", "/documents", NULL, NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  days =
+      json_object_get(json_array_get(json_object_get(r.body, "documents"), 0),
+                      "retentionInDays");
+  ck_assert(json_is_integer(days) && json_integer_value(days) == 30);
+  api_response_free(&r);
+
+  /* PATCH likewise. */
+  r = call("PATCH", path, "{\"retentionInDays\":7.0}", NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  days = json_object_get(r.body, "retentionInDays");
+  ck_assert(json_is_integer(days) && json_integer_value(days) == 7);
+  api_response_free(&r);
+  retention_pass(clock_now_us() + 6 * day_us);
+  r = call("GET", path, NULL, NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  api_response_free(&r);
+  retention_pass(clock_now_us() + 8 * day_us);
+  r = call("GET", path, NULL, NULL, 0);
+  ck_assert_uint_eq(r.status, 404);
+  api_response_free(&r);
+
+  /* Every integer field, not only documents'. */
+  r = call("POST", "/models",
+           "{\"width\":300.0,\"height\":3e2,\"fieldConfig\":"
+           "{\"total\":{\"type\":\"amount\",\"maxLength\":10.0}},"
+           "\"preprocessConfig\":{\"maxPages\":2.0,\"autoRotate\":false,"
+           "\"imageQuality\":\"LOW\"}}",
+           NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  char *text = json_dumps(r.body, JSON_COMPACT);
+  ck_assert_ptr_nonnull(strstr(text, "\"width\":300,"));
+  ck_assert_ptr_nonnull(strstr(text, "\"height\":300"));
+  ck_assert_ptr_nonnull(strstr(text, "\"maxLength\":10}"));
+  ck_assert_ptr_nonnull(strstr(text, "\"maxPages\":2,"));
+  free(text);
+  api_response_free(&r);
+  r = call("POST", "/datasets", "{\"retentionInDays\":5.0}", NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  ck_assert(json_is_integer(json_object_get(r.body, "retentionInDays")));
+  api_response_free(&r);
+  /* A fraction is still not an integer. */
+  expect_error(call("POST", "/datasets", "{\"retentionInDays\":5.5}", NULL, 0),
+               400, "retentionInDays: must be integer");
+}
+END_TEST
+
+START_TEST(user_numbers_never_overflow) {
+  static const char *const doc =
+      "{\"content\":\"JVBERi0xLjQ=\",\"contentType\":\"application/pdf\","
+      "\"retentionInDays\":%s}";
+  static const char *const huge[] = {"1000001", "9223372036854775807", "1e18",
+                                     "1000001.0"};
+  char body[256];
+  for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+    snprintf(body, sizeof body, doc, huge[i]);
+    expect_error(call("POST", "/documents", body, NULL, 0), 400,
+                 "retentionInDays: must be <= 1000000");
+  }
+  /* The largest documented value works and the document stays. */
+  snprintf(body, sizeof body, doc, "1000000");
+  api_response r = call("POST", "/documents", body, NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  char path[128];
+  snprintf(path, sizeof path, "/documents/%s",
+           json_string_value(json_object_get(r.body, "documentId")));
+  api_response_free(&r);
+  retention_pass(clock_now_us() + 1000 * day_us);
+  r = call("GET", path, NULL, NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  api_response_free(&r);
+  expect_error(
+      call("PATCH", path, "{\"retentionInDays\":9223372036854775807}", NULL, 0),
+      400, "retentionInDays: must be <= 1000000");
+  expect_error(call("PATCH", path, "{\"retentionInDays\":1e300}", NULL, 0), 400,
+               "retentionInDays: must be an integer from "
+               "-9223372036854775808 to 9223372036854775807");
+  /* Beyond what a JSON number may hold here: refused where it is. */
+  expect_error(
+      call("POST", "/datasets", "{\"retentionInDays\": 1e400}", NULL, 0), 400,
+      "body: number out of range at line 1 column 25 (integers must "
+      "fit in 64 bits, other numbers in a double)");
+  expect_error(call("POST", "/datasets",
+                    "{\"retentionInDays\": 99999999999999999999}", NULL, 0),
+               400,
+               "body: number out of range at line 1 column 40 (integers must "
+               "fit in 64 bits, other numbers in a double)");
+  expect_error(
+      call("POST", "/datasets", "{\"retentionInDays\": 1e19}", NULL, 0), 400,
+      "retentionInDays: must be an integer from "
+      "-9223372036854775808 to 9223372036854775807");
+  /* Query numbers: maxResults beyond long. */
+  api_param q[] = {{"maxResults", "99999999999999999999999"}};
+  expect_error(call("GET", "/documents", NULL, q, 1), 400,
+               "maxResults: must be an integer from 1 to 1000");
+}
+END_TEST
+
+START_TEST(unset_optional_fields_are_omitted) {
+  api_response r = call("POST", "/documents",
+                        "{\"content\":\"JVBERi0xLjQ=\",\"contentType\":"
+                        "\"application/pdf\"}",
+                        NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  ck_assert_ptr_null(json_object_get(r.body, "consentId"));
+  ck_assert_ptr_null(json_object_get(r.body, "datasetId"));
+  ck_assert_ptr_null(json_object_get(r.body, "content"));
+  char path[128];
+  snprintf(path, sizeof path, "/documents/%s",
+           json_string_value(json_object_get(r.body, "documentId")));
+  api_response_free(&r);
+  r = call("GET", path, NULL, NULL, 0);
+  ck_assert_str_eq(json_string_value(json_object_get(r.body, "content")),
+                   "JVBERi0xLjQ=");
+  ck_assert_ptr_null(json_object_get(r.body, "consentId"));
+  api_response_free(&r);
+  r = call("POST", "/assets", "{\"content\":\"aGVsbG8=\"}", NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  api_response_free(&r);
+  static const char *const lists[] = {"/documents", "/assets"};
+  for (size_t i = 0; i < 2; i++) {
+    r = call("GET", lists[i], NULL, NULL, 0);
+    ck_assert_uint_eq(r.status, 200);
+    char *text = r.raw ? strdup(r.raw) : json_dumps(r.body, JSON_COMPACT);
+    ck_assert_msg(!strstr(text, "\"content\":null") &&
+                      !strstr(text, "\"consentId\":null") &&
+                      !strstr(text, "\"datasetId\":null"),
+                  "%s answers unset fields as null: %s", lists[i], text);
+    free(text);
+    api_response_free(&r);
+  }
+}
+END_TEST
+
+START_TEST(every_json_text_is_parsed) {
+  static const char *const texts[] = {"[]",    "null",  "0",
+                                      "\"x\"", "false", "[{}]"};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+    expect_error(call("POST", "/datasets", texts[i], NULL, 0), 400,
+                 "body: must be object");
+  /* Duplicate names: the last one wins, as in the Python service. */
+  api_response r =
+      call("POST", "/datasets", "{\"name\":\"a\",\"name\":\"b\"}", NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  ck_assert_str_eq(json_string_value(json_object_get(r.body, "name")), "b");
+  api_response_free(&r);
+  /* U+0000 is refused where it is, never cut off. */
+  expect_error(call("POST", "/datasets", "{\"name\":\"a\\u0000b\"}", NULL, 0),
+               400, "name: must not contain the NUL character (\\u0000)");
+  expect_error(call("POST", "/documents",
+                    "{\"content\":\"JVBERi0xLjQ=\",\"contentType\":"
+                    "\"application/pdf\",\"groundTruth\":[{\"label\":\"a\","
+                    "\"value\":\"x\\u0000\"}]}",
+                    NULL, 0),
+               400,
+               "groundTruth[0].value: must not contain the NUL character "
+               "(\\u0000)");
+  expect_error(call("POST", "/datasets", "{\"na\\u0000me\":\"a\"}", NULL, 0),
+               400,
+               "body: property name at line 1 column 13: must not contain the "
+               "NUL character (\\u0000)");
+}
+END_TEST
+
+START_TEST(auth_schemes_are_case_insensitive_with_ows) {
+  const char *cred = NULL;
+  size_t len = 0;
+  static const char *const ok[] = {"Bearer abc",   "bearer abc",
+                                   "BEARER  abc",  "\tBeArEr\tabc \t",
+                                   " Bearer abc ", "bEARER abc\t"};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    ck_assert_msg(auth_credentials(ok[i], "Bearer", &cred, &len), "%s", ok[i]);
+    ck_assert_uint_eq(len, 3);
+    ck_assert_int_eq(strncmp(cred, "abc", 3), 0);
+  }
+  static const char *const bad[] = {"Bearerabc", "Bearer",   "Bearer   ",
+                                    "Basic abc", "Bear abc", ""};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    ck_assert_msg(!auth_credentials(bad[i], "Bearer", &cred, &len), "%s",
+                  bad[i]);
+  ck_assert(!auth_credentials(NULL, "Basic", &cred, &len));
+}
+END_TEST
+
+static api_response token_call(const char *authorization, const char *form) {
+  api_param q[] = {{"grant_type", "client_credentials"}};
+  dispatch_input in = {.method = "POST",
+                       .path = "/oauth2/token",
+                       .query = form ? NULL : q,
+                       .n_query = form ? 0 : 1,
+                       .content_type = "application/x-www-form-urlencoded",
+                       .authorization = authorization,
+                       .body = form ? form : "",
+                       .body_len = form ? strlen(form) : 0};
+  return dispatch_request(&in);
+}
+
+static char *basic_header(const char *id, const char *secret) {
+  char pair[512];
+  snprintf(pair, sizeof pair, "%s:%s", id, secret);
+  char *b64 = codec_b64_encode_alloc(pair, strlen(pair));
+  char *h = malloc(strlen(b64) + 16);
+  sprintf(h, "Basic %s", b64);
+  free(b64);
+  return h;
+}
+
+typedef struct {
+  const char *id;
+} odd_client;
+
+static store_status odd_client_put(store *s, void *arg) {
+  odd_client *odd = arg;
+  store_client c;
+  store_status st = store_client_check(s, odd->id, NULL, &c);
+  if (st != STORE_ONE)
+    return st;
+  return store_client_put(s, "odd-client+/:%= x", c.app_client_id, c.org_id,
+                          "a+b/c:d%e=f g", "odd-client-api-key");
+}
+
+START_TEST(oauth_clients_may_form_encode_their_credentials) {
+  /* An app client whose secret has every character §2.3.1 encodes. */
+  api_response r = call("POST", "/appClients", "{\"name\":\"odd\"}", NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  char id[128];
+  snprintf(id, sizeof id, "%s",
+           json_string_value(json_object_get(r.body, "clientId")));
+  api_response_free(&r);
+  /* Secrets are generated; add credentials with the characters in
+   * question to that app client. */
+  static const char secret[] = "a+b/c:d%e=f g";
+  odd_client odd = {.id = id};
+  ck_assert_int_eq(store_write_tx(odd_client_put, &odd), STORE_ONE);
+  struct {
+    const char *id, *secret;
+    unsigned status;
+  } cases[] = {
+      {"odd-client+/:%= x", secret, 401}, /* raw: ':' in the id splits */
+      {"odd-client%2B%2F%3A%25%3D+x", "a%2Bb%2Fc%3Ad%25e%3Df+g", 200},
+      {"odd-client%2B%2F%3A%25%3D%20x", "a%2Bb%2Fc%3Ad%25e%3Df%20g", 200},
+      {"odd-client%2B%2F%3A%25%3D+x", "a+b/c:d%e=f g", 200}, /* raw secret */
+      {"odd-client%2B%2F%3A%25%3D+x", "a%2Bb%2Fc%3Ad%25e%3Df+h", 401},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *h = basic_header(cases[i].id, cases[i].secret);
+    r = token_call(h, NULL);
+    ck_assert_msg(r.status == cases[i].status, "case %zu: %u", i, r.status);
+    api_response_free(&r);
+    free(h);
+  }
+  /* The raw form still works for a plain client, whatever the case and
+   * spacing of the scheme. */
+  char *h = basic_header(boot.client_id, boot.client_secret);
+  char *lower = malloc(strlen(h) + 8);
+  sprintf(lower, " bASIC \t%s ", h + 6);
+  r = token_call(lower, NULL);
+  ck_assert_uint_eq(r.status, 200);
+  api_response_free(&r);
+  free(lower);
+  free(h);
+  /* Form parameters are held whole: a NUL is refused, not cut. */
+  char form[512];
+  snprintf(form, sizeof form,
+           "grant_type=client_credentials&client_id=%s&client_secret=x%%00y",
+           boot.client_id);
+  r = token_call(NULL, form);
+  ck_assert_uint_eq(r.status, 400);
+  ck_assert_str_eq(msg_of(&r), "client_secret: must not contain a NUL byte");
+  api_response_free(&r);
+  /* A scope list longer than a token can hold is refused. */
+  char *scope = malloc(3000);
+  strcpy(scope, "grant_type=client_credentials&scope=");
+  while (strlen(scope) < 2900)
+    strcat(scope, "api.lucidtech.ai%2Fmodels%3Aread+");
+  h = basic_header(boot.client_id, boot.client_secret);
+  r = token_call(h, scope);
+  ck_assert_uint_eq(r.status, 400);
+  ck_assert_str_eq(msg_of(&r), "scope: too long");
+  api_response_free(&r);
+  free(h);
+  free(scope);
+}
+END_TEST
+
 static Suite *units_suite(void) {
   Suite *s = suite_create("units");
   TCase *pure = tcase_create("pure");
@@ -327,6 +660,7 @@ static Suite *units_suite(void) {
   tcase_add_test(pure, path_ids_are_checked_against_their_kind);
   tcase_add_test(pure, scopes_match_whole_words);
   tcase_add_test(pure, old_databases_are_upgraded_in_place);
+  tcase_add_test(pure, auth_schemes_are_case_insensitive_with_ows);
   suite_add_tcase(s, pure);
   TCase *handlers = tcase_create("handlers");
   tcase_add_checked_fixture(handlers, store_setup, store_teardown);
@@ -334,6 +668,11 @@ static Suite *units_suite(void) {
   tcase_add_test(handlers, handlers_run_without_sockets);
   tcase_add_test(handlers, failed_writes_leave_nothing_behind);
   tcase_add_test(handlers, page_tokens_resist_tampering);
+  tcase_add_test(handlers, whole_reals_count_as_the_integers_they_are);
+  tcase_add_test(handlers, user_numbers_never_overflow);
+  tcase_add_test(handlers, unset_optional_fields_are_omitted);
+  tcase_add_test(handlers, every_json_text_is_parsed);
+  tcase_add_test(handlers, oauth_clients_may_form_encode_their_credentials);
   suite_add_tcase(s, handlers);
   return s;
 }

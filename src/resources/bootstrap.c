@@ -107,7 +107,10 @@ static store_status bootstrap_tx(store *s, void *arg) {
     if (st == STORE_NONE) {
       st = bootstrap_client(&req, ctx->cfg, info);
     } else if (st == STORE_ONE) {
-      snprintf(info->client_id, sizeof info->client_id, "%s", wanted);
+      /* wanted may be info->client_id itself: copying a string onto itself
+       * with snprintf is undefined (and in practice empties it). */
+      if (wanted != info->client_id)
+        snprintf(info->client_id, sizeof info->client_id, "%s", wanted);
       snprintf(info->api_key, sizeof info->api_key, "%s", known.api_key);
       snprintf(info->principal.app_client_id,
                sizeof info->principal.app_client_id, "%s", known.app_client_id);
