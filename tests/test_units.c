@@ -59,6 +59,46 @@ START_TEST(base64_is_strict) {
   char *text = codec_b64_encode_alloc("\x89PNG", 4);
   ck_assert_str_eq(text, "iVBORw==");
   free(text);
+  /* What nettle's decoder alone would let through. */
+  static const char *const refused[] = {
+      "A===", "AA=A",  "=AAA",  "AAA=AAAA",  "YQ==YQ==", "YWJ\nZGV", "YW\r\nJj",
+      " YWJ", "YWJ\t", "YQ=\n", "aGVs bG8=", "YW-_",     "YW\0A"};
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    size_t n = strlen(refused[i]) + (i == 12 ? 2 : 0);
+    raw = codec_b64_decode_alloc(refused[i], n, &len);
+    ck_assert_msg(raw == NULL, "accepted \"%s\"", refused[i]);
+  }
+  raw = codec_b64_decode_alloc("", 0, &len);
+  ck_assert_ptr_nonnull(raw);
+  ck_assert_uint_eq(len, 0);
+  free(raw);
+  /* Every length round-trips, in both alphabets. */
+  unsigned char bytes[64];
+  for (size_t i = 0; i < sizeof bytes; i++)
+    bytes[i] = (unsigned char)(i * 37 + 250);
+  for (size_t n = 0; n <= sizeof bytes; n++) {
+    text = codec_b64_encode_alloc(bytes, n);
+    ck_assert_uint_eq(strlen(text), (n + 2) / 3 * 4);
+    raw = codec_b64_decode_alloc(text, strlen(text), &len);
+    ck_assert(raw && len == n && memcmp(raw, bytes, n) == 0);
+    free(raw);
+    free(text);
+    text = codec_b64url_encode_alloc(bytes, n);
+    ck_assert(!strchr(text, '=') && !strchr(text, '+') && !strchr(text, '/'));
+    raw = codec_b64url_decode_alloc(text, &len);
+    ck_assert(raw && len == n && memcmp(raw, bytes, n) == 0);
+    free(raw);
+    free(text);
+  }
+  static const char *const url_refused[] = {"A",    "AQ==", "AR",   "+/8",
+                                            "AQ I", "AQ\n", "AAAAA"};
+  for (size_t i = 0; i < sizeof url_refused / sizeof url_refused[0]; i++) {
+    raw = codec_b64url_decode_alloc(url_refused[i], &len);
+    ck_assert_msg(raw == NULL, "url accepted \"%s\"", url_refused[i]);
+  }
+  raw = codec_b64url_decode_alloc("-_8", &len);
+  ck_assert(raw && len == 2 && raw[0] == 0xfb && raw[1] == 0xff);
+  free(raw);
 }
 END_TEST
 
@@ -318,6 +358,77 @@ START_TEST(old_databases_are_upgraded_in_place) {
 END_TEST
 
 /* ---- issue 6: numbers, unset fields, JSON texts, credentials ---- */
+
+/* Rows stored by earlier builds (unset fields as null, integers as whole
+ * reals) are rewritten by migration 005: lists answer from stored text. */
+START_TEST(stored_nulls_and_whole_reals_are_migrated) {
+  char dir[] = "/tmp/las-nulls-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char path[128];
+  snprintf(path, sizeof path, "%s/old.db", dir);
+  sqlite3 *db = NULL;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  ck_assert_int_eq(
+      sqlite3_exec(db,
+                   "CREATE TABLE schema_migrations (version INTEGER PRIMARY "
+                   "KEY, name TEXT NOT NULL, applied_us INTEGER NOT NULL);",
+                   NULL, NULL, NULL),
+      SQLITE_OK);
+  for (size_t i = 0; i < 4; i++) {
+    ck_assert_int_eq(
+        sqlite3_exec(db, embedded_migrations[i].text, NULL, NULL, NULL),
+        SQLITE_OK);
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO schema_migrations VALUES (%zu, 'old', 0)", i + 1);
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  }
+  ck_assert_int_eq(
+      sqlite3_exec(
+          db,
+          "INSERT INTO objects (kind, id, org_id, body) VALUES "
+          "('document', 'las:document:1', 'las:organization:1', "
+          "'{\"documentId\":\"las:document:1\",\"consentId\":null,"
+          "\"datasetId\":null,\"content\":null,\"retentionInDays\":30.0}'),"
+          "('document', 'las:document:2', 'las:organization:1', "
+          "'{\"documentId\":\"las:document:2\",\"consentId\":\"c\","
+          "\"datasetId\":\"d\",\"retentionInDays\":7}'),"
+          "('asset', 'las:asset:1', 'las:organization:1', "
+          "'{\"assetId\":\"las:asset:1\",\"name\":null,\"content\":null}'),"
+          "('model', 'las:model:1', 'las:organization:1', "
+          "'{\"modelId\":\"las:model:1\",\"width\":300.0,\"height\":200,"
+          "\"name\":null}')",
+          NULL, NULL, NULL),
+      SQLITE_OK);
+  sqlite3_close(db);
+
+  char err[256];
+  ck_assert_msg(store_global_open(path, err, sizeof err), "%s", err);
+  store_global_close();
+
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  sqlite3_prepare_v2(db, "SELECT body FROM objects ORDER BY seq", -1, &st,
+                     NULL);
+  static const char *const want[] = {
+      "{\"documentId\":\"las:document:1\",\"retentionInDays\":30}",
+      "{\"documentId\":\"las:document:2\",\"consentId\":\"c\","
+      "\"datasetId\":\"d\",\"retentionInDays\":7}",
+      /* nullable fields keep their null */
+      "{\"assetId\":\"las:asset:1\",\"name\":null}",
+      "{\"modelId\":\"las:model:1\",\"width\":300,\"height\":200,"
+      "\"name\":null}"};
+  for (size_t i = 0; i < 4; i++) {
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), want[i]);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  char cmd[160];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
 
 static const char *msg_of(const api_response *r) {
   return json_string_value(json_object_get(r->body, "message"));
@@ -661,6 +772,7 @@ static Suite *units_suite(void) {
   tcase_add_test(pure, scopes_match_whole_words);
   tcase_add_test(pure, old_databases_are_upgraded_in_place);
   tcase_add_test(pure, auth_schemes_are_case_insensitive_with_ows);
+  tcase_add_test(pure, stored_nulls_and_whole_reals_are_migrated);
   suite_add_tcase(s, pure);
   TCase *handlers = tcase_create("handlers");
   tcase_add_checked_fixture(handlers, store_setup, store_teardown);
