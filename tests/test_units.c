@@ -566,6 +566,10 @@ START_TEST(user_numbers_never_overflow) {
       call("POST", "/datasets", "{\"retentionInDays\": 1e19}", NULL, 0), 400,
       "retentionInDays: must be an integer from "
       "-9223372036854775808 to 9223372036854775807");
+  /* Repeatable filters keep every value, UTF-8 or not. */
+  api_param bad_filter[] = {{"datasetId", "\xff"}};
+  expect_error(call("GET", "/documents", NULL, bad_filter, 1), 400,
+               "datasetId: must match pattern ^las:dataset:[a-f0-9]{32}$");
   /* Query numbers: maxResults beyond long. */
   api_param q[] = {{"maxResults", "99999999999999999999999"}};
   expect_error(call("GET", "/documents", NULL, q, 1), 400,

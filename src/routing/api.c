@@ -68,7 +68,11 @@ json_t *api_query_all(const api_request *req, const char *key) {
       continue;
     if (!all)
       all = json_array();
-    json_array_append_new(all, json_string(req->query[i].value));
+    /* Held whole even when it is not UTF-8 (json_string would refuse it and
+     * the value would vanish from the filter): callers check every value
+     * against its pattern or enum, which such a value never matches. */
+    const char *v = req->query[i].value;
+    json_array_append_new(all, json_stringn_nocheck(v, strlen(v)));
   }
   return all;
 }
