@@ -8,6 +8,7 @@
 #include "core/ids.h"
 #include "resources/bootstrap.h"
 #include "resources/documents.h"
+#include "resources/organizations.h"
 #include "resources/paging.h"
 #include "routing/dispatch.h"
 #include "routing/router.h"
@@ -643,6 +644,15 @@ START_TEST(every_json_text_is_parsed) {
 }
 END_TEST
 
+START_TEST(allowances_beyond_64_bits_are_refused) {
+  char err[256];
+  ck_assert(!organizations_configure(
+      "monthlyNumberOfDocumentsAllowed=99999999999999999999", err, sizeof err));
+  ck_assert_str_eq(err, "--allowances: 'monthlyNumberOfDocumentsAllowed="
+                        "99999999999999999999' is not FIELD=NUMBER");
+}
+END_TEST
+
 START_TEST(auth_schemes_are_case_insensitive_with_ows) {
   const char *cred = NULL;
   size_t len = 0;
@@ -776,6 +786,7 @@ static Suite *units_suite(void) {
   tcase_add_test(pure, scopes_match_whole_words);
   tcase_add_test(pure, old_databases_are_upgraded_in_place);
   tcase_add_test(pure, auth_schemes_are_case_insensitive_with_ows);
+  tcase_add_test(pure, allowances_beyond_64_bits_are_refused);
   tcase_add_test(pure, stored_nulls_and_whole_reals_are_migrated);
   suite_add_tcase(s, pure);
   TCase *handlers = tcase_create("handlers");
