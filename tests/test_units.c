@@ -653,6 +653,18 @@ START_TEST(allowances_beyond_64_bits_are_refused) {
 }
 END_TEST
 
+START_TEST(bootstrap_refuses_credentials_the_store_would_cut) {
+  config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  memset(cfg.api_key, 'k', 200);
+  bootstrap_info info;
+  char err[256];
+  ck_assert(!bootstrap_run(&cfg, &info, err, sizeof err));
+  ck_assert_str_eq(err, "bootstrap: --client-id and --api-key may have at "
+                        "most 127 and 127 characters");
+}
+END_TEST
+
 START_TEST(auth_schemes_are_case_insensitive_with_ows) {
   const char *cred = NULL;
   size_t len = 0;
@@ -787,6 +799,7 @@ static Suite *units_suite(void) {
   tcase_add_test(pure, old_databases_are_upgraded_in_place);
   tcase_add_test(pure, auth_schemes_are_case_insensitive_with_ows);
   tcase_add_test(pure, allowances_beyond_64_bits_are_refused);
+  tcase_add_test(pure, bootstrap_refuses_credentials_the_store_would_cut);
   tcase_add_test(pure, stored_nulls_and_whole_reals_are_migrated);
   suite_add_tcase(s, pure);
   TCase *handlers = tcase_create("handlers");

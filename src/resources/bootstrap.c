@@ -132,6 +132,17 @@ static store_status bootstrap_tx(store *s, void *arg) {
 
 bool bootstrap_run(const config *cfg, bootstrap_info *out,
                    char *err, size_t errlen) {
+  /* The store reads ids and keys back into fixed fields: longer ones would
+   * come back cut (and an x-api-key would then never match). */
+  size_t id_max = sizeof(((store_token_info *)0)->client_id) - 1;
+  size_t key_max = sizeof(((store_token_info *)0)->api_key) - 1;
+  if (strlen(cfg->client_id) > id_max || strlen(cfg->api_key) > key_max) {
+    snprintf(err, errlen,
+             "bootstrap: --client-id and --api-key may have at most %zu and "
+             "%zu characters",
+             id_max, key_max);
+    return false;
+  }
   bootstrap_ctx ctx = {cfg, out};
   store_status st = store_write_tx(bootstrap_tx, &ctx);
   if (st != STORE_ONE) {
