@@ -626,6 +626,20 @@ START_TEST(every_json_text_is_parsed) {
   ck_assert_uint_eq(r.status, 200);
   ck_assert_str_eq(json_string_value(json_object_get(r.body, "name")), "b");
   api_response_free(&r);
+  /* A message cut to fit its buffer inside a multi-byte name keeps its
+   * message. */
+  for (int odd = 0; odd < 2; odd++) {
+    char body[1400];
+    strcpy(body, odd ? "{\"x" : "{\"");
+    for (int i = 0; i < 600; i++)
+      strcat(body, "\xc3\xa9");
+    strcat(body, "\":1}");
+    r = call("POST", "/datasets", body, NULL, 0);
+    ck_assert_uint_eq(r.status, 400);
+    ck_assert_msg(msg_of(&r) && strncmp(msg_of(&r) + odd, "\xc3\xa9", 2) == 0,
+                  "no message");
+    api_response_free(&r);
+  }
   /* U+0000 is refused where it is, never cut off. */
   expect_error(call("POST", "/datasets", "{\"name\":\"a\\u0000b\"}", NULL, 0),
                400, "name: must not contain the NUL character (\\u0000)");
