@@ -92,13 +92,19 @@ static bool dispatch_no_nul(const json_t *v, const dispatch_loc *loc,
 }
 
 /* Parses and validates the JSON body of routes that declare a schema.
- * Every JSON text of RFC 8259 is parsed (a scalar or an array is then
- * refused by the schema, "body: must be object"); of duplicate names in an
- * object the last one wins, as in the Python service; numbers beyond int64
- * (integers) or double (others) and strings holding U+0000 are refused with
- * a 400 naming where they are. After validation, reals that the schema
- * accepted as integers (30.0) are integers (30): handlers never see a real
- * where the schema says integer. */
+ * - Every JSON text of RFC 8259 is parsed (JSON_DECODE_ANY): a scalar or an
+ *   array is then refused by the schema, "body: must be object".
+ * - Of duplicate names in an object the last one wins, as in the Python
+ *   service.
+ * - Strings holding U+0000 are kept whole (JSON_ALLOW_NUL) and refused
+ *   naming their place; jansson cannot hold such names, refused by line
+ *   and column.
+ * - Numbers beyond int64 (integers) or a double (others) are refused by line
+ *   and column. JSON_DECODE_INT_AS_REAL is not used: it reads every integer
+ *   as a double, silently changing integers beyond 2^53.
+ * - After validation, reals that the schema accepted as integers (30.0) are
+ *   integers (30): handlers never see a real where the schema says
+ *   integer. */
 static bool dispatch_body(const route *r, const dispatch_input *in,
                           json_t **body, api_response *fail) {
   *body = NULL;
