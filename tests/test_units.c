@@ -8,6 +8,7 @@
 #include "core/ids.h"
 #include "resources/bootstrap.h"
 #include "resources/documents.h"
+#include "resources/oauth.h"
 #include "resources/organizations.h"
 #include "resources/paging.h"
 #include "routing/dispatch.h"
@@ -517,6 +518,12 @@ START_TEST(whole_reals_count_as_the_integers_they_are) {
   ck_assert_uint_eq(r.status, 200);
   ck_assert(json_is_integer(json_object_get(r.body, "retentionInDays")));
   api_response_free(&r);
+  /* What the answer (Dataset: at most 1825) cannot carry is refused. */
+  r = call("POST", "/datasets", "{\"retentionInDays\":1825.0}", NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  api_response_free(&r);
+  expect_error(call("POST", "/datasets", "{\"retentionInDays\":1826}", NULL, 0),
+               400, "retentionInDays: must be <= 1825");
   /* A fraction is still not an integer. */
   expect_error(call("POST", "/datasets", "{\"retentionInDays\":5.5}", NULL, 0),
                400, "retentionInDays: must be integer");
@@ -679,6 +686,33 @@ START_TEST(bootstrap_refuses_credentials_the_store_would_cut) {
 }
 END_TEST
 
+START_TEST(token_parameters_are_held_whole) {
+  char *form = malloc(16000);
+  strcpy(form, "username=");
+  for (int i = 0; i < 3000; i++)
+    strcat(form, "%41");
+  strcat(form, "&password=p+w%2B&grant_type=password&scope=");
+  for (int i = 0; i < 100; i++)
+    strcat(form, "api.lucidtech.ai%2Fmodels%3Aread+");
+  oauth_params p;
+  memset(&p, 0, sizeof p);
+  oauth_parse_form(&p, form, strlen(form));
+  ck_assert_uint_eq(strlen(p.username), 3000);
+  ck_assert_str_eq(p.password, "p w+");
+  ck_assert_str_eq(p.grant_type, "password");
+  ck_assert_uint_eq(strlen(p.scope),
+                    100 * strlen("api.lucidtech.ai/models:read "));
+  ck_assert_ptr_null(p.bad);
+  /* A key that only starts like a known one is not that key. */
+  char longkey[200];
+  snprintf(longkey, sizeof longkey, "grant_type%0100d=x", 0);
+  oauth_parse_form(&p, longkey, strlen(longkey));
+  ck_assert_str_eq(p.grant_type, "password");
+  oauth_params_free(&p);
+  free(form);
+}
+END_TEST
+
 START_TEST(auth_schemes_are_case_insensitive_with_ows) {
   const char *cred = NULL;
   size_t len = 0;
@@ -812,6 +846,7 @@ static Suite *units_suite(void) {
   tcase_add_test(pure, scopes_match_whole_words);
   tcase_add_test(pure, old_databases_are_upgraded_in_place);
   tcase_add_test(pure, auth_schemes_are_case_insensitive_with_ows);
+  tcase_add_test(pure, token_parameters_are_held_whole);
   tcase_add_test(pure, allowances_beyond_64_bits_are_refused);
   tcase_add_test(pure, bootstrap_refuses_credentials_the_store_would_cut);
   tcase_add_test(pure, stored_nulls_and_whole_reals_are_migrated);

@@ -4,6 +4,7 @@
  * - password: a public client id (Basic with empty secret, or client_id in
  *   the form), username and password of a user made by /signup.
  * Errors follow RFC 6749 §5.2 ({"error": …}) and also carry `message`. */
+#include "resources/oauth.h"
 #include "resources/resources.h"
 
 #include "auth/auth.h"
@@ -16,24 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* The request's parameters, each held whole (malloc'ed, NULL when absent):
- * nothing is cut to fit a buffer. */
-typedef struct {
-  char *grant_type;
-  char *scope;
-  char *client_id;
-  char *client_secret;
-  char *username;
-  char *password;
-  /* The Basic credentials once more, form-decoded (RFC 6749 §2.3.1), when
-   * that changes them; NULL otherwise. */
-  char *client_id_decoded;
-  char *client_secret_decoded;
-  const char *bad; /* a parameter holding a NUL byte, refused */
-  bool oom;
-} oauth_params;
-
-static void oauth_params_free(oauth_params *p) {
+void oauth_params_free(oauth_params *p) {
   free(p->grant_type);
   free(p->scope);
   free(p->client_id);
@@ -123,7 +107,7 @@ static void oauth_set(oauth_params *p, const char *key, const char *value,
   *dst = v;
 }
 
-static void oauth_parse_form(oauth_params *p, const char *body, size_t len) {
+void oauth_parse_form(oauth_params *p, const char *body, size_t len) {
   size_t i = 0;
   while (i < len) {
     size_t end = i;
@@ -163,9 +147,7 @@ static char *oauth_decoded_variant(const char *s, oauth_params *p) {
   return d;
 }
 
-/* Reads `Authorization: Basic base64(id:secret)`: false when the header is
- * not Basic or does not decode to id:secret. */
-static bool oauth_parse_basic(oauth_params *p, const char *authorization) {
+bool oauth_parse_basic(oauth_params *p, const char *authorization) {
   const char *b64 = NULL;
   size_t b64_len = 0;
   if (!auth_credentials(authorization, "Basic", &b64, &b64_len))
