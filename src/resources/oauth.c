@@ -164,6 +164,8 @@ bool oauth_parse_basic(oauth_params *p, const char *authorization) {
     oauth_set(p, "client_secret", colon + 1, len - id_len - 1, false);
     /* RFC 6749 §2.3.1: clients form-encode both before Basic encoding;
      * many do not. Both readings are tried, the raw one first. */
+    free(p->client_id_decoded);
+    free(p->client_secret_decoded);
     p->client_id_decoded = oauth_decoded_variant(p->client_id, p);
     p->client_secret_decoded = oauth_decoded_variant(p->client_secret, p);
   }
