@@ -24,9 +24,22 @@ api_response api_ok(json_t *body) {
   return r;
 }
 
+/* The message as a JSON string. Messages are cut to fit their buffers, which
+ * can split a UTF-8 sequence of a name the client sent; jansson refuses
+ * such text, and the answer would lose its message. The split sequence is
+ * dropped instead. */
+static json_t *api_message_text(err_code code, const char *message) {
+  json_t *text = json_string(message);
+  size_t len = strlen(message);
+  for (size_t cut = 1; !text && cut <= 3 && cut <= len; cut++)
+    text = json_stringn(message, len - cut);
+  return text ? text : json_string(err_message(code));
+}
+
 static api_response api_message(err_code code, const char *message) {
-  api_response r = {.status = err_status(code),
-                    .body = json_pack("{s:s}", "message", message)};
+  json_t *body = json_object();
+  json_object_set_new(body, "message", api_message_text(code, message));
+  api_response r = {.status = err_status(code), .body = body};
   return r;
 }
 
@@ -68,7 +81,11 @@ json_t *api_query_all(const api_request *req, const char *key) {
       continue;
     if (!all)
       all = json_array();
-    json_array_append_new(all, json_string(req->query[i].value));
+    /* Held whole even when it is not UTF-8 (json_string would refuse it and
+     * the value would vanish from the filter): callers check every value
+     * against its pattern or enum, which such a value never matches. */
+    const char *v = req->query[i].value;
+    json_array_append_new(all, json_stringn_nocheck(v, strlen(v)));
   }
   return all;
 }
