@@ -294,15 +294,20 @@ static bool crud_text_set(char **t, size_t *n, const char *key,
   return true;
 }
 
-/* The blob as the JSON value crud_attach_blob would set, into text. */
+/* The blob into text as crud_attach_blob puts it into a tree. */
 static store_status crud_blob_text(const api_request *req, const crud_kind *k,
                                    const char *id, char **text, size_t *len) {
   char *data = NULL;
   size_t n = 0;
   store_status st = store_blob_get(req->db, id, &data, &n);
-  if (st == STORE_NONE)
-    return crud_text_set(text, len, k->blob_field, "null", 4) ? STORE_ONE
-                                                              : STORE_NONE;
+  if (st == STORE_NONE) {
+    /* No blob: the field is left out, as crud_attach_blob does. Stored
+     * texts lack it; one that has it goes the parsing way. */
+    size_t vs = 0, ve = 0;
+    return crud_text_find(*text, *len, k->blob_field, &vs, &ve) == 0
+               ? STORE_ONE
+               : STORE_NONE;
+  }
   if (st != STORE_ONE)
     return st;
   char *b64 = codec_b64_encode_alloc(data, n);
