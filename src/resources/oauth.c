@@ -4,6 +4,7 @@
  * - password: a public client id (Basic with empty secret, or client_id in
  *   the form), username and password of a user made by /signup.
  * Errors follow RFC 6749 §5.2 ({"error": …}) and also carry `message`. */
+#include "resources/oauth.h"
 #include "resources/resources.h"
 
 #include "auth/auth.h"
@@ -15,18 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-enum { OAUTH_FIELD_MAX = 512 };
-
-typedef struct {
-  char grant_type[64];
-  char scope[1024];
-  char client_id[OAUTH_FIELD_MAX];
-  char client_secret[OAUTH_FIELD_MAX];
-  char username[OAUTH_FIELD_MAX];
-  char password[OAUTH_FIELD_MAX];
-  bool has_secret;
-} oauth_params;
 
 static api_response oauth_error(unsigned status, const char *error,
                                 const char *description) {
@@ -46,7 +35,8 @@ static void oauth_form_decode(const char *src, size_t n, char *dst,
       dst[o++] = ' ';
     } else if (src[i] == '%' && i + 2 < n && codec_hex_value(src[i + 1]) >= 0 &&
                codec_hex_value(src[i + 2]) >= 0) {
-      dst[o++] = (char)(codec_hex_value(src[i + 1]) * 16 + codec_hex_value(src[i + 2]));
+      dst[o++] = (char)(codec_hex_value(src[i + 1]) * 16 +
+                        codec_hex_value(src[i + 2]));
       i += 2;
     } else {
       dst[o++] = src[i];
@@ -62,8 +52,9 @@ static void oauth_set(oauth_params *p, const char *key, const char *value,
     size_t offset;
     size_t size;
   } fields[] = {
-#define OAUTH_FIELD(name) {#name, offsetof(oauth_params, name), sizeof(((oauth_params *)0)->name)}
-      OAUTH_FIELD(grant_type), OAUTH_FIELD(scope),    OAUTH_FIELD(client_id),
+#define OAUTH_FIELD(name)                                                      \
+  {#name, offsetof(oauth_params, name), sizeof(((oauth_params *)0)->name)}
+      OAUTH_FIELD(grant_type),    OAUTH_FIELD(scope),    OAUTH_FIELD(client_id),
       OAUTH_FIELD(client_secret), OAUTH_FIELD(username), OAUTH_FIELD(password),
 #undef OAUTH_FIELD
   };
@@ -81,7 +72,7 @@ static void oauth_set(oauth_params *p, const char *key, const char *value,
   }
 }
 
-static void oauth_parse_form(oauth_params *p, const char *body, size_t len) {
+void oauth_parse_form(oauth_params *p, const char *body, size_t len) {
   size_t i = 0;
   while (i < len) {
     size_t end = i;
@@ -99,7 +90,7 @@ static void oauth_parse_form(oauth_params *p, const char *body, size_t len) {
 }
 
 /* Reads `Authorization: Basic base64(id:secret)`. */
-static bool oauth_parse_basic(oauth_params *p, const char *authorization) {
+bool oauth_parse_basic(oauth_params *p, const char *authorization) {
   if (!authorization || strncasecmp(authorization, "Basic ", 6) != 0)
     return false;
   const char *b64 = authorization + 6;
@@ -125,7 +116,8 @@ static bool oauth_scopes_known(const char *scopes) {
   char copy[1024];
   snprintf(copy, sizeof copy, "%s", scopes);
   char *save = NULL;
-  for (char *s = strtok_r(copy, " ", &save); s; s = strtok_r(NULL, " ", &save)) {
+  for (char *s = strtok_r(copy, " ", &save); s;
+       s = strtok_r(NULL, " ", &save)) {
     bool known = false;
     size_t plen = strlen(AUTH_SCOPE_PREFIX);
     if (strncmp(s, AUTH_SCOPE_PREFIX, plen) == 0)
@@ -165,8 +157,8 @@ LAS_HANDLER(oauth_token) {
     snprintf(principal, sizeof principal, "%s", client.app_client_id);
   } else if (strcmp(p.grant_type, "password") == 0) {
     store_status st = store_client_check(
-        req->db, p.client_id, p.has_secret && p.client_secret[0] ? p.client_secret : NULL,
-        &client);
+        req->db, p.client_id,
+        p.has_secret && p.client_secret[0] ? p.client_secret : NULL, &client);
     if (st == STORE_BUSY || st == STORE_ERROR)
       return api_store_err(st);
     /* A confidential client must authenticate for every grant (RFC 6749
@@ -191,8 +183,8 @@ LAS_HANDLER(oauth_token) {
   char token[97];
   ids_random_hex(48, token);
   int64_t expires = req->now_us + (int64_t)AUTH_TOKEN_LIFETIME_S * 1000000;
-  store_status st = store_token_put(req->db, token, client.client_id,
-                                    principal, p.scope, expires);
+  store_status st = store_token_put(req->db, token, client.client_id, principal,
+                                    p.scope, expires);
   if (st != STORE_ONE)
     return api_store_err(st == STORE_NONE ? STORE_ERROR : st);
   return api_ok(json_pack("{s:s, s:i, s:s}", "access_token", token,
