@@ -16,7 +16,8 @@
  * Placeholders in the path, query, header values and body are replaced:
  * $TOKEN (a valid bearer token), $ORG and the ids of objects created with the
  * database ($MODEL, $DATASET, $DOCUMENT, ...), and $LAST, the id made by the
- * input's previous successful POST. A request with neither Authorization nor
+ * input's previous successful POST, and $NEXT, the nextToken of its
+ * previous list. A request with neither Authorization nor
  * x-api-key runs as under --no-auth; any other is authenticated for real. */
 #include "fuzz_env.h"
 
@@ -43,6 +44,7 @@ static fuzz_var fuzz_vars[] = {
     {"$TOKEN", ""},   {"$ORG", ""},        {"$APPCLIENT", ""},  {"$MODEL", ""},
     {"$DATASET", ""}, {"$DOCUMENT", ""},   {"$ASSET", ""},      {"$SECRET", ""},
     {"$USER", ""},    {"$DATABUNDLE", ""}, {"$PREDICTION", ""}, {"$LAST", ""},
+    {"$NEXT", ""},
 };
 enum { FUZZ_N_VARS = sizeof fuzz_vars / sizeof fuzz_vars[0] };
 
@@ -226,6 +228,9 @@ static api_response fuzz_run(const char *text, size_t n) {
     if (id)
       snprintf(fuzz_var_get("$LAST"), sizeof fuzz_vars[0].value, "%s", id);
   }
+  const char *next = json_string_value(json_object_get(resp.body, "nextToken"));
+  if (next)
+    snprintf(fuzz_var_get("$NEXT"), sizeof fuzz_vars[0].value, "%s", next);
   fuzz_request_free(&r);
   return resp;
 }
@@ -277,6 +282,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (runs++ % FUZZ_RESET_EVERY == 0)
     fuzz_setup();
   fuzz_var_get("$LAST")[0] = '\0';
+  fuzz_var_get("$NEXT")[0] = '\0';
   const char *p = (const char *)data, *end = p + size;
   for (int i = 0; i < FUZZ_MAX_REQUESTS && p <= end; i++) {
     const char *sep = memmem(p, (size_t)(end - p), "\n%%\n", 4);

@@ -122,7 +122,10 @@ void fuzz_env_open(fuzz_env *env) {
   if (config_load(&cfg, 7, argv, err, sizeof err) != CONFIG_OK)
     fuzz_fail("config: %s", err);
   store *s = store_thread();
-  if (!s || !paging_init(s, err, sizeof err) ||
+  /* A fixed key makes page tokens the same in every run, so seeds can hold
+   * real ones. */
+  if (!s || store_meta_put(s, "paging_key", FUZZ_PAGING_KEY) != STORE_ONE ||
+      !paging_init(s, err, sizeof err) ||
       !bootstrap_run(&cfg, &env->boot, err, sizeof err))
     fuzz_fail("bootstrap: %s", s ? err : "no connection");
   auth_set_default_principal(&env->boot.principal);

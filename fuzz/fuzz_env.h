@@ -18,6 +18,10 @@
 #define FUZZ_CLIENT_SECRET "fuzz-secret"
 #define FUZZ_API_KEY "fuzz-api-key"
 
+/* The key page tokens are signed with (hex of 32 bytes). */
+#define FUZZ_PAGING_KEY                                                        \
+  "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
 typedef struct fuzz_env {
   bootstrap_info boot;
   char token[128]; /* access token of the bootstrap client, all scopes */

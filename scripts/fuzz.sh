@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of fuzz/ (clang, ASan + UBSan) and runs each:
+# first its seed corpus (fuzz/corpus/<target>), then new inputs for SECONDS.
+# Any crash, sanitizer report, leak, 5xx (dispatch) or input slower than 1 s
+# fails, leaving the input in <build>/fuzz-out/<target>/ and exit status 1.
+#
+# Usage: scripts/fuzz.sh [SECONDS [TARGET...]]
+#   SECONDS  fuzzing time per target after the corpus replay (default 300)
+#   TARGET   jsonschema_api jsonschema_pair dispatch paging auth (default all)
+# Environment: FUZZ_BUILD_DIR (default <repo>/build-fuzz); FUZZ_ARGS, extra
+# libFuzzer flags (e.g. "-seed=1" or "-max_len=16384").
+#
+# New inputs found on the way go to <build>/fuzz-out/<target>/corpus, which
+# each run starts afresh; fuzz/README.md says how to fold them into the seeds.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+seconds=${1:-300}
+shift || true
+all=(jsonschema_api jsonschema_pair dispatch paging auth)
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
+case $seconds in '' | *[!0-9]*) echo "usage: $0 [SECONDS [TARGET...]]" >&2; exit 2 ;; esac
+for t in "${targets[@]}"; do
+  [[ " ${all[*]} " == *" $t "* ]] || { echo "fuzz.sh: unknown target $t (known: ${all[*]})" >&2; exit 2; }
+done
+
+build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
+[ -f "$build/build.ninja" ] ||
+  CC=clang meson setup "$build" "$root" -Dfuzz=true -Dtests=false -Db_lundef=false
+ninja -C "$build" -j2
+
+export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:allocator_may_return_null=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+failed=()
+for t in "${targets[@]}"; do
+  out=$build/fuzz-out/$t
+  rm -rf "$out"
+  mkdir -p "$out/corpus"
+  dict=()
+  [ -f "$root/fuzz/dict/$t.dict" ] && dict=("-dict=$root/fuzz/dict/$t.dict")
+  limit=(-max_total_time="$seconds")
+  [ "$seconds" -gt 0 ] || limit=(-runs=0) # 0: replay the seeds only
+  echo "== fuzz $t: seeds, then ${seconds}s" >&2
+  # One process on one core; -timeout: an input over 1 s is a hang.
+  # shellcheck disable=SC2086
+  if "$build/fuzz/fuzz_$t" -timeout=1 "${limit[@]}" \
+      -print_final_stats=1 -artifact_prefix="$out/" "${dict[@]}" ${FUZZ_ARGS:-} \
+      "$out/corpus" "$root/fuzz/corpus/$t" >"$out/log" 2>&1; then
+    grep -E '^stat::number_of_executed_units|^Done' "$out/log" | sed "s/^/  $t: /" >&2
+  else
+    failed+=("$t")
+    tail -n 60 "$out/log" >&2
+    echo "== fuzz $t FAILED: input and log in $out/" >&2
+  fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: findings in: ${failed[*]}" >&2
+  exit 1
+fi
+echo "fuzz: no findings (${targets[*]}; ${seconds}s each)" >&2
