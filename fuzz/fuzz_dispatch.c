@@ -16,9 +16,10 @@
  * Placeholders in the path, query, header values and body are replaced:
  * $TOKEN (a valid bearer token), $ORG and the ids of objects created with the
  * database ($MODEL, $DATASET, $DOCUMENT, ...), and $LAST, the id made by the
- * input's previous successful POST, and $NEXT, the nextToken of its
- * previous list. A request with neither Authorization nor
- * x-api-key runs as under --no-auth; any other is authenticated for real. */
+ * input's previous successful POST, $CLIENT the clientId it answered (app
+ * clients, sign-up), and $NEXT, the nextToken of its previous list. A request
+ * with neither Authorization nor x-api-key runs as under --no-auth; any other
+ * is authenticated for real. */
 #include "fuzz_env.h"
 
 #include "core/codec.h"
@@ -44,7 +45,7 @@ static fuzz_var fuzz_vars[] = {
     {"$TOKEN", ""},   {"$ORG", ""},        {"$APPCLIENT", ""},  {"$MODEL", ""},
     {"$DATASET", ""}, {"$DOCUMENT", ""},   {"$ASSET", ""},      {"$SECRET", ""},
     {"$USER", ""},    {"$DATABUNDLE", ""}, {"$PREDICTION", ""}, {"$LAST", ""},
-    {"$NEXT", ""},
+    {"$NEXT", ""},    {"$CLIENT", ""},
 };
 enum { FUZZ_N_VARS = sizeof fuzz_vars / sizeof fuzz_vars[0] };
 
@@ -227,6 +228,11 @@ static api_response fuzz_run(const char *text, size_t n) {
     const char *id = json_string_value(json_object_get(resp.body, key));
     if (id)
       snprintf(fuzz_var_get("$LAST"), sizeof fuzz_vars[0].value, "%s", id);
+    const char *client =
+        json_string_value(json_object_get(resp.body, "clientId"));
+    if (client)
+      snprintf(fuzz_var_get("$CLIENT"), sizeof fuzz_vars[0].value, "%s",
+               client);
   }
   const char *next = json_string_value(json_object_get(resp.body, "nextToken"));
   if (next)
@@ -283,6 +289,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_setup();
   fuzz_var_get("$LAST")[0] = '\0';
   fuzz_var_get("$NEXT")[0] = '\0';
+  fuzz_var_get("$CLIENT")[0] = '\0';
   const char *p = (const char *)data, *end = p + size;
   for (int i = 0; i < FUZZ_MAX_REQUESTS && p <= end; i++) {
     const char *sep = memmem(p, (size_t)(end - p), "\n%%\n", 4);

@@ -74,6 +74,16 @@ api_response fuzz_env_call(const dispatch_input *in, bool no_auth) {
   dispatch_configure(&ds);
   api_response r = dispatch_request(in);
   fuzz_env_check(in, &r);
+  /* FUZZ_VERBOSE=1: one line per request, to see what seeds reach. */
+  static int verbose = -1;
+  if (verbose < 0)
+    verbose = getenv("FUZZ_VERBOSE") != NULL;
+  if (verbose) {
+    char *text = r.body ? json_dumps(r.body, JSON_COMPACT) : NULL;
+    fprintf(stderr, "%u %s %s %.200s\n", r.status, in->method, in->path,
+            text ? text : "");
+    free(text);
+  }
   return r;
 }
 
