@@ -24,9 +24,54 @@ api_response api_ok(json_t *body) {
   return r;
 }
 
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, nothing past U+10FFFF), or 0. */
+static size_t api_utf8_len(const unsigned char *s) {
+  if (s[0] < 0x80)
+    return 1;
+  size_t n = s[0] >= 0xC2 && s[0] <= 0xDF   ? 2
+             : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+             : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
+                                            : 0;
+  unsigned char lo = s[0] == 0xE0 ? 0xA0 : s[0] == 0xF0 ? 0x90 : 0x80;
+  unsigned char hi = s[0] == 0xED ? 0x9F : s[0] == 0xF4 ? 0x8F : 0xBF;
+  if (n == 0 || s[1] < lo || s[1] > hi)
+    return 0;
+  for (size_t i = 2; i < n; i++)
+    if (s[i] < 0x80 || s[i] > 0xBF)
+      return 0;
+  return n;
+}
+
+/* Messages may quote what a client sent (a method, an e-mail): bytes that
+ * are not UTF-8 become U+FFFD, so the message is still a JSON string. */
+static json_t *api_message_text(const char *message) {
+  json_t *text = json_string(message);
+  if (text)
+    return text;
+  char fixed[3 * 1024];
+  size_t o = 0;
+  for (const unsigned char *p = (const unsigned char *)message;
+       *p && o + 4 < sizeof fixed;) {
+    size_t n = api_utf8_len(p);
+    if (n == 0) {
+      memcpy(fixed + o, "\xEF\xBF\xBD", 3);
+      o += 3;
+      p++;
+    } else {
+      memcpy(fixed + o, p, n);
+      o += n;
+      p += n;
+    }
+  }
+  fixed[o] = '\0';
+  return json_string(fixed);
+}
+
 static api_response api_message(err_code code, const char *message) {
-  api_response r = {.status = err_status(code),
-                    .body = json_pack("{s:s}", "message", message)};
+  api_response r = {
+      .status = err_status(code),
+      .body = json_pack("{s:o}", "message", api_message_text(message))};
   return r;
 }
 
