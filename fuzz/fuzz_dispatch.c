@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 enum {
   FUZZ_MAX_REQUESTS = 4,
@@ -285,8 +286,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static unsigned long runs;
-  if (runs++ % FUZZ_RESET_EVERY == 0)
+  if (runs++ % FUZZ_RESET_EVERY == 0) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     fuzz_setup();
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (getenv("FUZZ_VERBOSE"))
+      fprintf(stderr, "fresh database in %.0f ms\n",
+              (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+  }
   fuzz_var_get("$LAST")[0] = '\0';
   fuzz_var_get("$NEXT")[0] = '\0';
   fuzz_var_get("$CLIENT")[0] = '\0';
