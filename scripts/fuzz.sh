@@ -53,10 +53,14 @@ for t in "${targets[@]}"; do
   if TMPDIR=$tmp "$build/fuzz/fuzz_$t" -timeout=1 "${limit[@]}" \
       -print_final_stats=1 -artifact_prefix="$out/" "${dict[@]}" ${FUZZ_ARGS:-} \
       "$out/corpus" "$root/fuzz/corpus/$t" >"$out/log" 2>&1; then
-    grep -E '^stat::number_of_executed_units|^Done' "$out/log" | sed "s/^/  $t: /" >&2
+    awk -v t="$t" '/^stat::number_of_executed_units/ {n = $2}
+      /^stat::average_exec_per_sec/ {r = $2} /^stat::new_units_added/ {u = $2}
+      /^stat::peak_rss_mb/ {m = $2}
+      END {printf "  %s: %d execs (%d/s), %d new inputs, peak RSS %d MB\n", t, n, r, u, m}' \
+      "$out/log" >&2
   else
     failed+=("$t")
-    tail -n 60 "$out/log" >&2
+    grep -a -v -E '^#[0-9]+|^INFO:' "$out/log" | tail -n 60 >&2 || true
     echo "== fuzz $t FAILED: input and log in $out/" >&2
   fi
   rm -rf "$tmp"
