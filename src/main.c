@@ -92,7 +92,21 @@ int main(int argc, char **argv) {
     return main_fail(err);
   }
 
-  http_settings hs = {cfg.host, cfg.port, cfg.threads, cfg.max_body_bytes};
+  http_settings hs = {
+      .host = cfg.host,
+      .port = cfg.port,
+      .threads = cfg.threads,
+      .max_body_bytes = cfg.max_body_bytes,
+      .max_uri_bytes = cfg.max_uri_bytes,
+      .max_query_params = cfg.max_query_params,
+      .max_header_bytes = cfg.max_header_bytes,
+      .max_headers = cfg.max_headers,
+      .header_timeout_ms = cfg.header_timeout_ms,
+      .body_timeout_ms = cfg.body_timeout_ms,
+      .idle_timeout_s = cfg.idle_timeout_s,
+      .max_connections = cfg.max_connections,
+      .max_connections_per_address = cfg.max_connections_per_address,
+  };
   http_server *srv = http_start(&hs, err, sizeof err);
   if (!srv) {
     engine_stop();

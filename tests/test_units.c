@@ -81,6 +81,78 @@ START_TEST(route_table_has_every_documented_operation) {
 }
 END_TEST
 
+/* Issue 6: Allow and Access-Control-Allow-Methods list exactly what a path
+ * serves; HEAD is answered wherever GET is. */
+START_TEST(router_method_lists_follow_the_route_table) {
+  static const struct {
+    const char *path;
+    const char *methods;
+  } want[] = {
+      {"/models", "GET, HEAD, OPTIONS, POST"},
+      {"/v1/models/m", "DELETE, GET, HEAD, OPTIONS, PATCH"},
+      {"/models/m/dataBundles/b", "DELETE, OPTIONS, PATCH"},
+      {"/logs", "GET, HEAD, OPTIONS"},
+      {"/documents", "DELETE, GET, HEAD, OPTIONS, POST"},
+      {"/signup", "OPTIONS, POST"},
+      {"/organizations", "OPTIONS"},
+      {"/organizations/me", "GET, HEAD, OPTIONS, PATCH"},
+      {"/secrets/s", "DELETE, OPTIONS, PATCH"},
+      {"/health", "GET, HEAD"},
+      {"/oauth2/token", "POST"},
+  };
+  char got[128];
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    ck_assert(router_methods(want[i].path, got, sizeof got));
+    ck_assert_msg(strcmp(got, want[i].methods) == 0, "%s: %s, want %s",
+                  want[i].path, got, want[i].methods);
+  }
+  ck_assert(!router_methods("/nothing", got, sizeof got));
+  ck_assert_str_eq(got, "");
+
+  /* Every row's method is in its path's list, HEAD exactly where GET is. */
+  for (size_t i = 0; i < routes_count; i++) {
+    char path[256];
+    size_t o = 0;
+    for (const char *t = routes[i].path; *t && o + 2 < sizeof path; t++) {
+      if (*t == '{') {
+        path[o++] = 'x';
+        t = strchr(t, '}');
+      } else {
+        path[o++] = *t;
+      }
+    }
+    path[o] = '\0';
+    ck_assert(router_methods(path, got, sizeof got));
+    char needle[16];
+    snprintf(needle, sizeof needle, "%s", routes[i].method);
+    ck_assert_msg(strstr(got, needle), "%s: %s lacks %s", path, got, needle);
+    bool has_get = strstr(got, "GET") != NULL;
+    ck_assert_msg(has_get == (strstr(got, "HEAD") != NULL), "%s: %s", path,
+                  got);
+    bool documented = strcmp(path, "/health") && strcmp(path, "/token") &&
+                      strcmp(path, "/oauth2/token");
+    ck_assert_msg(!documented || strstr(got, "OPTIONS"), "%s: %s", path, got);
+  }
+
+  const route *r = NULL;
+  const char *params[API_MAX_PATH_PARAMS];
+  size_t n = 0;
+  char buf[256], allow[128];
+  ck_assert_int_eq(router_match("HEAD", "/models/m", &r, params, &n, buf,
+                                sizeof buf, allow, sizeof allow),
+                   ROUTER_MATCH);
+  ck_assert_str_eq(r->method, "GET");
+  ck_assert_int_eq(router_match("OPTIONS", "/models/m", &r, params, &n, buf,
+                                sizeof buf, allow, sizeof allow),
+                   ROUTER_MATCH);
+  ck_assert_str_eq(allow, "DELETE, GET, HEAD, OPTIONS, PATCH");
+  ck_assert_int_eq(router_match("HEAD", "/signup", &r, params, &n, buf,
+                                sizeof buf, allow, sizeof allow),
+                   ROUTER_NO_METHOD);
+  ck_assert_str_eq(allow, "OPTIONS, POST");
+}
+END_TEST
+
 START_TEST(router_matches_paths_with_and_without_v1) {
   const route *r = NULL;
   const char *params[API_MAX_PATH_PARAMS];
@@ -100,7 +172,7 @@ START_TEST(router_matches_paths_with_and_without_v1) {
   ck_assert_int_eq(router_match("PUT", "/models", &r, params, &n, buf,
                                 sizeof buf, allow, sizeof allow),
                    ROUTER_NO_METHOD);
-  ck_assert_str_eq(allow, "GET, POST, OPTIONS");
+  ck_assert_str_eq(allow, "GET, HEAD, OPTIONS, POST");
   ck_assert_int_eq(router_match("GET", "/nothing", &r, params, &n, buf,
                                 sizeof buf, allow, sizeof allow),
                    ROUTER_NO_PATH);
@@ -324,6 +396,7 @@ static Suite *units_suite(void) {
   tcase_add_test(pure, base64_is_strict);
   tcase_add_test(pure, route_table_has_every_documented_operation);
   tcase_add_test(pure, router_matches_paths_with_and_without_v1);
+  tcase_add_test(pure, router_method_lists_follow_the_route_table);
   tcase_add_test(pure, path_ids_are_checked_against_their_kind);
   tcase_add_test(pure, scopes_match_whole_words);
   tcase_add_test(pure, old_databases_are_upgraded_in_place);

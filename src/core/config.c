@@ -26,6 +26,15 @@ static const opt_spec config_opts[] = {
     OPT("--port", "LAS_PORT", OPT_UINT, port, "TCP port (default 8080; 0 picks a free port)"),
     OPT("--db", "LAS_DB", OPT_STR, db_path, "SQLite database file (default ./las-emulator.db; :memory: for a throw-away store)"),
     OPT("--max-body-bytes", "LAS_MAX_BODY_BYTES", OPT_SIZE, max_body_bytes, "request body limit in bytes (default 10485760)"),
+    OPT("--max-uri-bytes", "LAS_MAX_URI_BYTES", OPT_SIZE, max_uri_bytes, "request target (path and query) limit in bytes; longer answers 414 (default 65536)"),
+    OPT("--max-query-params", "LAS_MAX_QUERY_PARAMS", OPT_UINT, max_query_params, "query parameters per request; more answers 400 (default 1024)"),
+    OPT("--max-header-bytes", "LAS_MAX_HEADER_BYTES", OPT_SIZE, max_header_bytes, "header fields' size in bytes; larger answers 431 (default 8192)"),
+    OPT("--max-headers", "LAS_MAX_HEADERS", OPT_UINT, max_headers, "header fields per request; more answers 431 (default 100)"),
+    OPT("--header-timeout-ms", "LAS_HEADER_TIMEOUT_MS", OPT_UINT, header_timeout_ms, "a request's line and headers must arrive within this once they start (default 5000)"),
+    OPT("--body-timeout-ms", "LAS_BODY_TIMEOUT_MS", OPT_UINT, body_timeout_ms, "a request's body must arrive within this after its headers (default 60000)"),
+    OPT("--idle-timeout", "LAS_IDLE_TIMEOUT", OPT_UINT, idle_timeout_s, "seconds an idle keep-alive connection is kept (default 60)"),
+    OPT("--max-connections", "LAS_MAX_CONNECTIONS", OPT_UINT, max_connections, "open connections; when full the oldest idle one is dropped (default 4096, capped by the open-files limit)"),
+    OPT("--max-connections-per-address", "LAS_MAX_CONNECTIONS_PER_ADDRESS", OPT_UINT, max_connections_per_address, "open connections per client address; 0: no limit (default 1024)"),
     OPT("--log-level", "LAS_LOG_LEVEL", OPT_LEVEL, log_level, "debug|info|warn|error|off (default info: one line per request)"),
     OPT("--threads", "LAS_THREADS", OPT_UINT, threads, "HTTP worker threads (default: one per core)"),
     OPT("--no-auth", "LAS_NO_AUTH", OPT_BOOL, no_auth, "serve requests without credentials as the bootstrap organization"),
@@ -100,6 +109,15 @@ config_result config_load(config *cfg, int argc, char **argv, char *err,
   cfg->port = 8080;
   strcpy(cfg->db_path, "las-emulator.db");
   cfg->max_body_bytes = 10u * 1024u * 1024u;
+  cfg->max_uri_bytes = 65536;
+  cfg->max_query_params = 1024;
+  cfg->max_header_bytes = 8192;
+  cfg->max_headers = 100;
+  cfg->header_timeout_ms = 5000;
+  cfg->body_timeout_ms = 60000;
+  cfg->idle_timeout_s = 60;
+  cfg->max_connections = 4096;
+  cfg->max_connections_per_address = 1024;
   cfg->log_level = LOG_INFO;
   cfg->processing_delay_ms = 3000;
 
@@ -145,9 +163,28 @@ config_result config_load(config *cfg, int argc, char **argv, char *err,
     snprintf(err, errlen, "--port must be from 0 to 65535");
     return CONFIG_ERROR;
   }
-  if (cfg->max_body_bytes == 0) {
-    snprintf(err, errlen, "--max-body-bytes must be positive");
-    return CONFIG_ERROR;
+  struct {
+    const char *flag;
+    unsigned long long value, lo, hi;
+  } ranges[] = {
+      {"--max-body-bytes", cfg->max_body_bytes, 1, 1ull << 40},
+      {"--max-uri-bytes", cfg->max_uri_bytes, 64, 16u << 20},
+      {"--max-query-params", cfg->max_query_params, 1, 1u << 20},
+      {"--max-header-bytes", cfg->max_header_bytes, 256, 16u << 20},
+      {"--max-headers", cfg->max_headers, 4, 1u << 16},
+      {"--header-timeout-ms", cfg->header_timeout_ms, 1, 86400000},
+      {"--body-timeout-ms", cfg->body_timeout_ms, 1, 86400000},
+      {"--idle-timeout", cfg->idle_timeout_s, 1, 86400},
+      {"--max-connections", cfg->max_connections, 1, 1u << 20},
+      {"--max-connections-per-address", cfg->max_connections_per_address, 0,
+       1u << 20},
+  };
+  for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+    if (ranges[i].value < ranges[i].lo || ranges[i].value > ranges[i].hi) {
+      snprintf(err, errlen, "%s must be from %llu to %llu", ranges[i].flag,
+               ranges[i].lo, ranges[i].hi);
+      return CONFIG_ERROR;
+    }
   }
   return CONFIG_OK;
 }
@@ -156,7 +193,7 @@ void config_print_help(FILE *out, const char *prog) {
   fprintf(out, "Usage: %s [options]\n\nOptions (each also read from the "
                "environment variable shown):\n", prog);
   for (size_t i = 0; i < CONFIG_NOPTS; i++)
-    fprintf(out, "  %-24s %-26s %s\n", config_opts[i].flag,
+    fprintf(out, "  %-29s %-31s %s\n", config_opts[i].flag,
             config_opts[i].env, config_opts[i].help);
-  fprintf(out, "  %-24s %-26s %s\n", "--help", "", "show this help");
+  fprintf(out, "  %-29s %-31s %s\n", "--help", "", "show this help");
 }

@@ -11,6 +11,16 @@ typedef struct config {
   unsigned port;
   char db_path[1024];
   size_t max_body_bytes;
+  /* Limits and deadlines of the HTTP layer (see http_settings). */
+  size_t max_uri_bytes;
+  unsigned max_query_params;
+  size_t max_header_bytes;
+  unsigned max_headers;
+  unsigned header_timeout_ms;
+  unsigned body_timeout_ms;
+  unsigned idle_timeout_s;
+  unsigned max_connections;
+  unsigned max_connections_per_address;
   int log_level;
   bool no_auth;
   bool allow_remote_no_auth;

@@ -10,10 +10,13 @@
   X(ERR_FORBIDDEN, 403, "Forbidden")                                           \
   X(ERR_NOT_FOUND, 404, "Not Found")                                           \
   X(ERR_METHOD_NOT_ALLOWED, 405, "Method Not Allowed")                         \
+  X(ERR_REQUEST_TIMEOUT, 408, "Request Timeout")                               \
   X(ERR_CONFLICT, 409, "Conflict")                                             \
   X(ERR_PAYLOAD_TOO_LARGE, 413, "Payload Too Large")                           \
+  X(ERR_URI_TOO_LONG, 414, "URI Too Long")                                     \
   X(ERR_UNSUPPORTED_MEDIA_TYPE, 415, "Unsupported Media Type")                 \
   X(ERR_LIMIT_EXCEEDED, 429, "Limit Exceeded")                                 \
+  X(ERR_HEADERS_TOO_LARGE, 431, "Request Header Fields Too Large")             \
   X(ERR_INTERNAL, 500, "Internal Server Error")                                \
   X(ERR_NOT_IMPLEMENTED, 501, "not implemented yet")                           \
   X(ERR_UNAVAILABLE, 503, "Service Unavailable")

@@ -57,7 +57,7 @@ typedef struct api_response {
    * (lists built from stored text without parsing it). */
   char *raw;
   size_t raw_len;
-  char allow[128]; /* Allow header for 405 */
+  char allow[128]; /* methods of the path: Allow on 405, CORS on OPTIONS */
   const char *content_type; /* NULL: application/json */
 } api_response;
 

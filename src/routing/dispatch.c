@@ -177,8 +177,12 @@ static api_response dispatch_routed(const dispatch_input *in, char *param_buf,
   req.authorization = in->authorization;
   req.now_us = clock_now_us();
 
-  if (strcmp(r->method, "OPTIONS") == 0)
-    return r->handler(&req);
+  if (strcmp(r->method, "OPTIONS") == 0) {
+    /* The HTTP layer lists these in Access-Control-Allow-Methods. */
+    api_response resp = r->handler(&req);
+    snprintf(resp.allow, sizeof resp.allow, "%s", allow);
+    return resp;
+  }
 
   req.db = store_thread();
   if (!req.db)

@@ -47,13 +47,57 @@ static bool router_path_matches(const char *tpl, const char *path,
   return true;
 }
 
+/* Every method a route row may name, in the order lists are written. */
+static const char *const router_method_names[] = {
+    "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"};
+enum { ROUTER_N_METHODS = 7, ROUTER_HEAD = 2 };
+
+static unsigned router_method_bit(const char *method) {
+  for (unsigned i = 0; i < ROUTER_N_METHODS; i++)
+    if (strcmp(router_method_names[i], method) == 0)
+      return 1u << i;
+  return 0;
+}
+
+/* HEAD is served wherever GET is (RFC 9110 section 9.3.2). */
+static void router_format_methods(unsigned mask, char *out, size_t outlen) {
+  if (mask & router_method_bit("GET"))
+    mask |= 1u << ROUTER_HEAD;
+  size_t used = 0;
+  out[0] = '\0';
+  for (unsigned i = 0; i < ROUTER_N_METHODS; i++) {
+    if (!(mask & (1u << i)))
+      continue;
+    int n = snprintf(out + used, outlen - used, "%s%s", used ? ", " : "",
+                     router_method_names[i]);
+    if (n < 0 || (size_t)n >= outlen - used)
+      return;
+    used += (size_t)n;
+  }
+}
+
+static const char *router_strip_v1(const char *path) {
+  return strncmp(path, "/v1/", 4) == 0 ? path + 3 : path;
+}
+
+bool router_methods(const char *path, char *out, size_t outlen) {
+  path = router_strip_v1(path);
+  unsigned mask = 0;
+  for (size_t i = 0; i < routes_count; i++)
+    if (router_path_matches(routes[i].path, path, NULL, NULL, NULL, 0))
+      mask |= router_method_bit(routes[i].method);
+  router_format_methods(mask, out, outlen);
+  return mask != 0;
+}
+
 router_result router_match(const char *method, const char *path,
                            const route **out,
                            const char *params[API_MAX_PATH_PARAMS],
                            size_t *n_params, char *buf, size_t buflen,
                            char *allow, size_t allowlen) {
-  if (strncmp(path, "/v1/", 4) == 0)
-    path += 3;
+  path = router_strip_v1(path);
+  /* A HEAD is answered by the GET row of the path, without the body. */
+  const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
   bool path_known = false;
   if (allowlen)
     allow[0] = '\0';
@@ -62,17 +106,20 @@ router_result router_match(const char *method, const char *path,
     if (!router_path_matches(r->path, path, NULL, NULL, NULL, 0))
       continue;
     path_known = true;
-    if (strcmp(r->method, method) == 0) {
-      *out = r;
-      return router_path_matches(r->path, path, params, n_params, buf, buflen)
-                 ? ROUTER_MATCH
-                 : ROUTER_PARAM_TOO_LONG;
-    }
-    size_t used = strlen(allow);
-    snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "",
-             r->method);
+    if (strcmp(r->method, want) != 0)
+      continue;
+    *out = r;
+    /* The method list costs a walk of the table: only where it is sent. */
+    if (strcmp(r->method, "OPTIONS") == 0)
+      router_methods(path, allow, allowlen);
+    return router_path_matches(r->path, path, params, n_params, buf, buflen)
+               ? ROUTER_MATCH
+               : ROUTER_PARAM_TOO_LONG;
   }
-  return path_known ? ROUTER_NO_METHOD : ROUTER_NO_PATH;
+  if (!path_known)
+    return ROUTER_NO_PATH;
+  router_methods(path, allow, allowlen);
+  return ROUTER_NO_METHOD;
 }
 
 /* Which ID kind each path parameter carries. */
@@ -81,17 +128,22 @@ static const char *router_param_kind(const route *r, const char *name) {
     const char *param;
     const char *kind;
   } kinds[] = {
-      {"appClientId", "app-client"}, {"assetId", "asset"},
-      {"datasetId", "dataset"},      {"documentId", "document"},
-      {"logId", "log"},              {"modelId", "model"},
+      {"appClientId", "app-client"},
+      {"assetId", "asset"},
+      {"datasetId", "dataset"},
+      {"documentId", "document"},
+      {"logId", "log"},
+      {"modelId", "model"},
       {"dataBundleId", "model-data-bundle"},
       {"organizationId", "organization"},
-      {"secretId", "secret"},        {"transitionId", "transition"},
-      {"userId", "user"},            {"workflowId", "workflow"},
+      {"secretId", "secret"},
+      {"transitionId", "transition"},
+      {"userId", "user"},
+      {"workflowId", "workflow"},
   };
   if (strcmp(name, "executionId") == 0)
     return strncmp(r->path, "/transitions", 12) == 0 ? "transition-execution"
-                                                      : "workflow-execution";
+                                                     : "workflow-execution";
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
     if (strcmp(kinds[i].param, name) == 0)
       return kinds[i].kind;

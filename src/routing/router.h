@@ -33,14 +33,21 @@ typedef enum {
   ROUTER_PARAM_TOO_LONG /* matched, but the parameters exceed buf */
 } router_result;
 
-/* Matches path (with or without the /v1 prefix) and method. On a match, the
- * path parameters are copied into buf and pointed to from params. On
- * ROUTER_NO_METHOD, `allow` receives the comma-separated allowed methods. */
+/* Matches path (with or without the /v1 prefix) and method; HEAD matches
+ * the path's GET row. On a match, the path parameters are copied into buf
+ * and pointed to from params. On ROUTER_NO_METHOD, and on a match of an
+ * OPTIONS row, `allow` receives the methods the path serves as
+ * router_methods writes them (otherwise it is left empty). */
 router_result router_match(const char *method, const char *path,
                            const route **out,
                            const char *params[API_MAX_PATH_PARAMS],
                            size_t *n_params, char *buf, size_t buflen,
                            char *allow, size_t allowlen);
+
+/* The methods served on path, e.g. "DELETE, GET, HEAD, OPTIONS, PATCH":
+ * the route rows' methods, plus HEAD where GET is served, in alphabetical
+ * order. False (and "") when no row matches the path. */
+bool router_methods(const char *path, char *out, size_t outlen);
 
 /* Checks path parameters against their ID patterns. Returns false with a
  * message like "modelId: must match pattern ^las:model:[a-f0-9]{32}$". */
