@@ -385,6 +385,63 @@ START_TEST(test_nullable)
 }
 END_TEST
 
+
+/* js_validate_normalize: `inst` validated against `schema` becomes `want`
+ * (both JSON texts), or fails with `error` when that is not NULL. */
+static void t_normalize(const char *schema, js_draft draft, const char *inst, const char *want,
+                        const char *error)
+{
+    js_schema *s = t_compile(schema, draft);
+    json_t *j = json_loads(inst, JSON_DECODE_ANY, NULL);
+    ck_assert_msg(j != NULL, "bad test instance JSON: %s", inst);
+    char err[512];
+    bool ok = js_validate_normalize(s, j, NULL, err, sizeof err);
+    if (error) {
+        ck_assert_msg(!ok, "expected %s to be invalid", inst);
+        ck_assert_str_eq(err, error);
+    } else {
+        ck_assert_msg(ok, "expected %s to be valid, got: %s", inst, err);
+        char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+        ck_assert_str_eq(text, want);
+        free(text);
+    }
+    json_decref(j);
+    js_free(s);
+}
+
+START_TEST(test_normalize_integers)
+{
+    static const char obj[] = "{\"properties\":{\"a\":{\"type\":\"integer\"},\"b\":{\"type\":\"number\"},"
+                              "\"c\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"}},"
+                              "\"d\":{\"type\":[\"integer\",\"string\"]}}}";
+    t_normalize(obj, JS_DRAFT7, "{\"a\":30.0,\"b\":2.0,\"c\":[1.0,2,3e1],\"d\":4.0,\"e\":5.0}",
+                "{\"a\":30,\"b\":2.0,\"c\":[1,2,30],\"d\":4,\"e\":5.0}", NULL);
+    t_normalize(obj, JS_DRAFT7, "{\"a\":-9223372036854775808.0}", "{\"a\":-9223372036854775808}", NULL);
+    t_normalize(obj, JS_DRAFT7, "{\"a\":9223372036854775808.0}", NULL,
+                "a: must be an integer from -9223372036854775808 to 9223372036854775807");
+    t_normalize(obj, JS_DRAFT7, "{\"c\":[1,1e300]}", NULL,
+                "c[1]: must be an integer from -9223372036854775808 to 9223372036854775807");
+    t_normalize(obj, JS_DRAFT7, "{\"a\":30.5}", NULL, "a: must be integer");
+    /* An integer branch that failed accepted nothing: the value stays the
+     * number the other branch took. */
+    t_normalize("{\"properties\":{\"a\":{\"anyOf\":[{\"type\":\"integer\",\"minimum\":10},"
+                "{\"type\":\"number\"}]}}}",
+                JS_DRAFT7, "{\"a\":5.0}", "{\"a\":5.0}", NULL);
+    t_normalize("{\"properties\":{\"a\":{\"anyOf\":[{\"type\":\"integer\",\"minimum\":10},"
+                "{\"type\":\"number\"}]}}}",
+                JS_DRAFT7, "{\"a\":50.0}", "{\"a\":50}", NULL);
+    /* Draft 4 has no whole reals as integers: nothing to normalise. */
+    t_normalize(obj, JS_DRAFT4, "{\"a\":30.0}", NULL, "a: must be integer");
+    /* js_validate leaves the instance alone. */
+    js_schema *s = t_compile(obj, JS_DRAFT7);
+    json_t *j = json_loads("{\"a\":30.0}", 0, NULL);
+    ck_assert(js_validate(s, j, NULL, NULL, 0));
+    ck_assert(json_is_real(json_object_get(j, "a")));
+    json_decref(j);
+    js_free(s);
+}
+END_TEST
+
 START_TEST(test_error_messages)
 {
     t_expect_error("{\"type\":\"object\",\"properties\":{\"fieldConfig\":{\"type\":\"object\",\"properties\":"
@@ -650,6 +707,7 @@ static Suite *t_suite(void)
     Suite *s = suite_create("jsonschema");
     TCase *unit = tcase_create("unit");
     tcase_add_test(unit, test_nullable);
+    tcase_add_test(unit, test_normalize_integers);
     tcase_add_test(unit, test_error_messages);
     tcase_add_test(unit, test_utf8_length);
     tcase_add_test(unit, test_thread_safety);

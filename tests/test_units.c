@@ -7,6 +7,9 @@
 #include "core/embedded.h"
 #include "core/ids.h"
 #include "resources/bootstrap.h"
+#include "resources/documents.h"
+#include "resources/oauth.h"
+#include "resources/organizations.h"
 #include "resources/paging.h"
 #include "routing/dispatch.h"
 #include "routing/router.h"
@@ -58,6 +61,46 @@ START_TEST(base64_is_strict) {
   char *text = codec_b64_encode_alloc("\x89PNG", 4);
   ck_assert_str_eq(text, "iVBORw==");
   free(text);
+  /* What nettle's decoder alone would let through. */
+  static const char *const refused[] = {
+      "A===", "AA=A",  "=AAA",  "AAA=AAAA",  "YQ==YQ==", "YWJ\nZGV", "YW\r\nJj",
+      " YWJ", "YWJ\t", "YQ=\n", "aGVs bG8=", "YW-_",     "YW\0A"};
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    size_t n = strlen(refused[i]) + (i == 12 ? 2 : 0);
+    raw = codec_b64_decode_alloc(refused[i], n, &len);
+    ck_assert_msg(raw == NULL, "accepted \"%s\"", refused[i]);
+  }
+  raw = codec_b64_decode_alloc("", 0, &len);
+  ck_assert_ptr_nonnull(raw);
+  ck_assert_uint_eq(len, 0);
+  free(raw);
+  /* Every length round-trips, in both alphabets. */
+  unsigned char bytes[64];
+  for (size_t i = 0; i < sizeof bytes; i++)
+    bytes[i] = (unsigned char)(i * 37 + 250);
+  for (size_t n = 0; n <= sizeof bytes; n++) {
+    text = codec_b64_encode_alloc(bytes, n);
+    ck_assert_uint_eq(strlen(text), (n + 2) / 3 * 4);
+    raw = codec_b64_decode_alloc(text, strlen(text), &len);
+    ck_assert(raw && len == n && memcmp(raw, bytes, n) == 0);
+    free(raw);
+    free(text);
+    text = codec_b64url_encode_alloc(bytes, n);
+    ck_assert(!strchr(text, '=') && !strchr(text, '+') && !strchr(text, '/'));
+    raw = codec_b64url_decode_alloc(text, &len);
+    ck_assert(raw && len == n && memcmp(raw, bytes, n) == 0);
+    free(raw);
+    free(text);
+  }
+  static const char *const url_refused[] = {"A",    "AQ==", "AR",   "+/8",
+                                            "AQ I", "AQ\n", "AAAAA"};
+  for (size_t i = 0; i < sizeof url_refused / sizeof url_refused[0]; i++) {
+    raw = codec_b64url_decode_alloc(url_refused[i], &len);
+    ck_assert_msg(raw == NULL, "url accepted \"%s\"", url_refused[i]);
+  }
+  raw = codec_b64url_decode_alloc("-_8", &len);
+  ck_assert(raw && len == 2 && raw[0] == 0xfb && raw[1] == 0xff);
+  free(raw);
 }
 END_TEST
 
@@ -388,6 +431,481 @@ START_TEST(old_databases_are_upgraded_in_place) {
 }
 END_TEST
 
+/* ---- issue 6: numbers, unset fields, JSON texts, credentials ---- */
+
+/* Rows stored by earlier builds (unset fields as null, integers as whole
+ * reals) are rewritten by migration 005: lists answer from stored text. */
+START_TEST(stored_nulls_and_whole_reals_are_migrated) {
+  char dir[] = "/tmp/las-nulls-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char path[128];
+  snprintf(path, sizeof path, "%s/old.db", dir);
+  sqlite3 *db = NULL;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  ck_assert_int_eq(
+      sqlite3_exec(db,
+                   "CREATE TABLE schema_migrations (version INTEGER PRIMARY "
+                   "KEY, name TEXT NOT NULL, applied_us INTEGER NOT NULL);",
+                   NULL, NULL, NULL),
+      SQLITE_OK);
+  for (size_t i = 0; i < 4; i++) {
+    ck_assert_int_eq(
+        sqlite3_exec(db, embedded_migrations[i].text, NULL, NULL, NULL),
+        SQLITE_OK);
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO schema_migrations VALUES (%zu, 'old', 0)", i + 1);
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  }
+  ck_assert_int_eq(
+      sqlite3_exec(
+          db,
+          "INSERT INTO objects (kind, id, org_id, body) VALUES "
+          "('document', 'las:document:1', 'las:organization:1', "
+          "'{\"documentId\":\"las:document:1\",\"consentId\":null,"
+          "\"datasetId\":null,\"content\":null,\"retentionInDays\":30.0}'),"
+          "('document', 'las:document:2', 'las:organization:1', "
+          "'{\"documentId\":\"las:document:2\",\"consentId\":\"c\","
+          "\"datasetId\":\"d\",\"retentionInDays\":7}'),"
+          "('asset', 'las:asset:1', 'las:organization:1', "
+          "'{\"assetId\":\"las:asset:1\",\"name\":null,\"content\":null}'),"
+          "('model', 'las:model:1', 'las:organization:1', "
+          "'{\"modelId\":\"las:model:1\",\"width\":300.0,\"height\":200,"
+          "\"name\":null}')",
+          NULL, NULL, NULL),
+      SQLITE_OK);
+  sqlite3_close(db);
+
+  char err[256];
+  ck_assert_msg(store_global_open(path, err, sizeof err), "%s", err);
+  store_global_close();
+
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  sqlite3_prepare_v2(db, "SELECT body FROM objects ORDER BY seq", -1, &st,
+                     NULL);
+  static const char *const want[] = {
+      "{\"documentId\":\"las:document:1\",\"retentionInDays\":30}",
+      "{\"documentId\":\"las:document:2\",\"consentId\":\"c\","
+      "\"datasetId\":\"d\",\"retentionInDays\":7}",
+      /* nullable fields keep their null */
+      "{\"assetId\":\"las:asset:1\",\"name\":null}",
+      "{\"modelId\":\"las:model:1\",\"width\":300,\"height\":200,"
+      "\"name\":null}"};
+  for (size_t i = 0; i < 4; i++) {
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), want[i]);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  char cmd[160];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+static const char *msg_of(const api_response *r) {
+  return json_string_value(json_object_get(r->body, "message"));
+}
+
+static void expect_error(api_response r, unsigned status, const char *msg) {
+  ck_assert_uint_eq(r.status, status);
+  ck_assert_msg(msg_of(&r) && strcmp(msg_of(&r), msg) == 0,
+                "message \"%s\", wanted \"%s\"", msg_of(&r), msg);
+  api_response_free(&r);
+}
+
+static store_status expire_at(store *s, void *arg) {
+  return documents_expire(s, NULL, *(int64_t *)arg);
+}
+
+/* Runs the engine's retention job as if `now` had come. */
+static void retention_pass(int64_t now) {
+  ck_assert_int_eq(store_write_tx(expire_at, &now), STORE_ONE);
+}
+
+static const int64_t day_us = 86400LL * 1000000;
+
+START_TEST(whole_reals_count_as_the_integers_they_are) {
+  api_response r = call("POST", "/documents",
+                        "{\"content\":\"JVBERi0xLjQ=\",\"contentType\":"
+                        "\"application/pdf\",\"retentionInDays\":30.0}",
+                        NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  json_t *days = json_object_get(r.body, "retentionInDays");
+  ck_assert_msg(json_is_integer(days) && json_integer_value(days) == 30,
+                "retentionInDays not echoed as the integer 30");
+  char path[128];
+  snprintf(path, sizeof path, "/documents/%s",
+           json_string_value(json_object_get(r.body, "documentId")));
+  api_response_free(&r);
+
+  /* The engine keeps it for 30 days, not 0. */
+  retention_pass(clock_now_us() + day_us);
+  r = call("GET", path, NULL, NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  days = json_object_get(r.body, "retentionInDays");
+  ck_assert(json_is_integer(days) && json_integer_value(days) == 30);
+  api_response_free(&r);
+  /* Stored as text too, lists show 30. */
+  r = call("GET", "/documents", NULL, NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  days =
+      json_object_get(json_array_get(json_object_get(r.body, "documents"), 0),
+                      "retentionInDays");
+  ck_assert(json_is_integer(days) && json_integer_value(days) == 30);
+  api_response_free(&r);
+
+  /* PATCH likewise. */
+  r = call("PATCH", path, "{\"retentionInDays\":7.0}", NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  days = json_object_get(r.body, "retentionInDays");
+  ck_assert(json_is_integer(days) && json_integer_value(days) == 7);
+  api_response_free(&r);
+  retention_pass(clock_now_us() + 6 * day_us);
+  r = call("GET", path, NULL, NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  api_response_free(&r);
+  retention_pass(clock_now_us() + 8 * day_us);
+  r = call("GET", path, NULL, NULL, 0);
+  ck_assert_uint_eq(r.status, 404);
+  api_response_free(&r);
+
+  /* Every integer field, not only documents'. */
+  r = call("POST", "/models",
+           "{\"width\":300.0,\"height\":3e2,\"fieldConfig\":"
+           "{\"total\":{\"type\":\"amount\",\"maxLength\":10.0}},"
+           "\"preprocessConfig\":{\"maxPages\":2.0,\"autoRotate\":false,"
+           "\"imageQuality\":\"LOW\"}}",
+           NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  char *text = json_dumps(r.body, JSON_COMPACT);
+  ck_assert_ptr_nonnull(strstr(text, "\"width\":300,"));
+  ck_assert_ptr_nonnull(strstr(text, "\"height\":300"));
+  ck_assert_ptr_nonnull(strstr(text, "\"maxLength\":10}"));
+  ck_assert_ptr_nonnull(strstr(text, "\"maxPages\":2,"));
+  free(text);
+  api_response_free(&r);
+  r = call("POST", "/datasets", "{\"retentionInDays\":5.0}", NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  ck_assert(json_is_integer(json_object_get(r.body, "retentionInDays")));
+  api_response_free(&r);
+  /* What the answer (Dataset: at most 1825) cannot carry is refused. */
+  r = call("POST", "/datasets", "{\"retentionInDays\":1825.0}", NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  api_response_free(&r);
+  expect_error(call("POST", "/datasets", "{\"retentionInDays\":1826}", NULL, 0),
+               400, "retentionInDays: must be <= 1825");
+  /* A fraction is still not an integer. */
+  expect_error(call("POST", "/datasets", "{\"retentionInDays\":5.5}", NULL, 0),
+               400, "retentionInDays: must be integer");
+}
+END_TEST
+
+START_TEST(user_numbers_never_overflow) {
+  static const char *const doc =
+      "{\"content\":\"JVBERi0xLjQ=\",\"contentType\":\"application/pdf\","
+      "\"retentionInDays\":%s}";
+  static const char *const huge[] = {"1000001", "9223372036854775807", "1e18",
+                                     "1000001.0"};
+  char body[256];
+  for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+    snprintf(body, sizeof body, doc, huge[i]);
+    expect_error(call("POST", "/documents", body, NULL, 0), 400,
+                 "retentionInDays: must be <= 1000000");
+  }
+  /* The largest documented value works and the document stays. */
+  snprintf(body, sizeof body, doc, "1000000");
+  api_response r = call("POST", "/documents", body, NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  char path[128];
+  snprintf(path, sizeof path, "/documents/%s",
+           json_string_value(json_object_get(r.body, "documentId")));
+  api_response_free(&r);
+  retention_pass(clock_now_us() + 1000 * day_us);
+  r = call("GET", path, NULL, NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  api_response_free(&r);
+  expect_error(
+      call("PATCH", path, "{\"retentionInDays\":9223372036854775807}", NULL, 0),
+      400, "retentionInDays: must be <= 1000000");
+  expect_error(call("PATCH", path, "{\"retentionInDays\":1e300}", NULL, 0), 400,
+               "retentionInDays: must be an integer from "
+               "-9223372036854775808 to 9223372036854775807");
+  /* Beyond what a JSON number may hold here: refused where it is. */
+  expect_error(
+      call("POST", "/datasets", "{\"retentionInDays\": 1e400}", NULL, 0), 400,
+      "body: number out of range at line 1 column 25 (integers must "
+      "fit in 64 bits, other numbers in a double)");
+  expect_error(call("POST", "/datasets",
+                    "{\"retentionInDays\": 99999999999999999999}", NULL, 0),
+               400,
+               "body: number out of range at line 1 column 40 (integers must "
+               "fit in 64 bits, other numbers in a double)");
+  expect_error(
+      call("POST", "/datasets", "{\"retentionInDays\": 1e19}", NULL, 0), 400,
+      "retentionInDays: must be an integer from "
+      "-9223372036854775808 to 9223372036854775807");
+  /* Repeatable filters keep every value, UTF-8 or not. */
+  api_param bad_filter[] = {{"datasetId", "\xff"}};
+  expect_error(call("GET", "/documents", NULL, bad_filter, 1), 400,
+               "datasetId: must match pattern ^las:dataset:[a-f0-9]{32}$");
+  /* Query numbers: maxResults beyond long. */
+  api_param q[] = {{"maxResults", "99999999999999999999999"}};
+  expect_error(call("GET", "/documents", NULL, q, 1), 400,
+               "maxResults: must be an integer from 1 to 1000");
+}
+END_TEST
+
+START_TEST(unset_optional_fields_are_omitted) {
+  api_response r = call("POST", "/documents",
+                        "{\"content\":\"JVBERi0xLjQ=\",\"contentType\":"
+                        "\"application/pdf\"}",
+                        NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  ck_assert_ptr_null(json_object_get(r.body, "consentId"));
+  ck_assert_ptr_null(json_object_get(r.body, "datasetId"));
+  ck_assert_ptr_null(json_object_get(r.body, "content"));
+  char path[128];
+  snprintf(path, sizeof path, "/documents/%s",
+           json_string_value(json_object_get(r.body, "documentId")));
+  api_response_free(&r);
+  r = call("GET", path, NULL, NULL, 0);
+  ck_assert_str_eq(json_string_value(json_object_get(r.body, "content")),
+                   "JVBERi0xLjQ=");
+  ck_assert_ptr_null(json_object_get(r.body, "consentId"));
+  api_response_free(&r);
+  r = call("POST", "/assets", "{\"content\":\"aGVsbG8=\"}", NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  api_response_free(&r);
+  static const char *const lists[] = {"/documents", "/assets"};
+  for (size_t i = 0; i < 2; i++) {
+    r = call("GET", lists[i], NULL, NULL, 0);
+    ck_assert_uint_eq(r.status, 200);
+    char *text = r.raw ? strdup(r.raw) : json_dumps(r.body, JSON_COMPACT);
+    ck_assert_msg(!strstr(text, "\"content\":null") &&
+                      !strstr(text, "\"consentId\":null") &&
+                      !strstr(text, "\"datasetId\":null"),
+                  "%s answers unset fields as null: %s", lists[i], text);
+    free(text);
+    api_response_free(&r);
+  }
+}
+END_TEST
+
+START_TEST(every_json_text_is_parsed) {
+  static const char *const texts[] = {"[]",    "null",  "0",
+                                      "\"x\"", "false", "[{}]"};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+    expect_error(call("POST", "/datasets", texts[i], NULL, 0), 400,
+                 "body: must be object");
+  /* Duplicate names: the last one wins, as in the Python service. */
+  api_response r =
+      call("POST", "/datasets", "{\"name\":\"a\",\"name\":\"b\"}", NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  ck_assert_str_eq(json_string_value(json_object_get(r.body, "name")), "b");
+  api_response_free(&r);
+  /* A message cut to fit its buffer inside a multi-byte name keeps its
+   * message. */
+  for (int odd = 0; odd < 2; odd++) {
+    char body[1400];
+    strcpy(body, odd ? "{\"x" : "{\"");
+    for (int i = 0; i < 600; i++)
+      strcat(body, "\xc3\xa9");
+    strcat(body, "\":1}");
+    r = call("POST", "/datasets", body, NULL, 0);
+    ck_assert_uint_eq(r.status, 400);
+    ck_assert_msg(msg_of(&r) && strncmp(msg_of(&r) + odd, "\xc3\xa9", 2) == 0,
+                  "no message");
+    api_response_free(&r);
+  }
+  /* U+0000 is refused where it is, never cut off. */
+  expect_error(call("POST", "/datasets", "{\"name\":\"a\\u0000b\"}", NULL, 0),
+               400, "name: must not contain the NUL character (\\u0000)");
+  expect_error(call("POST", "/documents",
+                    "{\"content\":\"JVBERi0xLjQ=\",\"contentType\":"
+                    "\"application/pdf\",\"groundTruth\":[{\"label\":\"a\","
+                    "\"value\":\"x\\u0000\"}]}",
+                    NULL, 0),
+               400,
+               "groundTruth[0].value: must not contain the NUL character "
+               "(\\u0000)");
+  expect_error(call("POST", "/datasets", "{\"na\\u0000me\":\"a\"}", NULL, 0),
+               400,
+               "body: property name at line 1 column 13: must not contain the "
+               "NUL character (\\u0000)");
+}
+END_TEST
+
+START_TEST(allowances_beyond_64_bits_are_refused) {
+  char err[256];
+  ck_assert(!organizations_configure(
+      "monthlyNumberOfDocumentsAllowed=99999999999999999999", err, sizeof err));
+  ck_assert_str_eq(err, "--allowances: 'monthlyNumberOfDocumentsAllowed="
+                        "99999999999999999999' is not FIELD=NUMBER");
+}
+END_TEST
+
+START_TEST(bootstrap_refuses_credentials_the_store_would_cut) {
+  config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  memset(cfg.api_key, 'k', 200);
+  bootstrap_info info;
+  char err[256];
+  ck_assert(!bootstrap_run(&cfg, &info, err, sizeof err));
+  ck_assert_str_eq(err, "bootstrap: --client-id and --api-key may have at "
+                        "most 127 and 127 characters");
+}
+END_TEST
+
+START_TEST(token_parameters_are_held_whole) {
+  char *form = malloc(16000);
+  strcpy(form, "username=");
+  for (int i = 0; i < 3000; i++)
+    strcat(form, "%41");
+  strcat(form, "&password=p+w%2B&grant_type=password&scope=");
+  for (int i = 0; i < 100; i++)
+    strcat(form, "api.lucidtech.ai%2Fmodels%3Aread+");
+  oauth_params p;
+  memset(&p, 0, sizeof p);
+  oauth_parse_form(&p, form, strlen(form));
+  ck_assert_uint_eq(strlen(p.username), 3000);
+  ck_assert_str_eq(p.password, "p w+");
+  ck_assert_str_eq(p.grant_type, "password");
+  ck_assert_uint_eq(strlen(p.scope),
+                    100 * strlen("api.lucidtech.ai/models:read "));
+  ck_assert_ptr_null(p.bad);
+  /* A key that only starts like a known one is not that key. */
+  char longkey[200];
+  snprintf(longkey, sizeof longkey, "grant_type%0100d=x", 0);
+  oauth_parse_form(&p, longkey, strlen(longkey));
+  ck_assert_str_eq(p.grant_type, "password");
+  oauth_params_free(&p);
+  free(form);
+}
+END_TEST
+
+START_TEST(auth_schemes_are_case_insensitive_with_ows) {
+  const char *cred = NULL;
+  size_t len = 0;
+  static const char *const ok[] = {"Bearer abc",   "bearer abc",
+                                   "BEARER  abc",  "\tBeArEr\tabc \t",
+                                   " Bearer abc ", "bEARER abc\t"};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    ck_assert_msg(auth_credentials(ok[i], "Bearer", &cred, &len), "%s", ok[i]);
+    ck_assert_uint_eq(len, 3);
+    ck_assert_int_eq(strncmp(cred, "abc", 3), 0);
+  }
+  static const char *const bad[] = {"Bearerabc", "Bearer",   "Bearer   ",
+                                    "Basic abc", "Bear abc", ""};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    ck_assert_msg(!auth_credentials(bad[i], "Bearer", &cred, &len), "%s",
+                  bad[i]);
+  ck_assert(!auth_credentials(NULL, "Basic", &cred, &len));
+}
+END_TEST
+
+static api_response token_call(const char *authorization, const char *form) {
+  api_param q[] = {{"grant_type", "client_credentials"}};
+  dispatch_input in = {.method = "POST",
+                       .path = "/oauth2/token",
+                       .query = form ? NULL : q,
+                       .n_query = form ? 0 : 1,
+                       .content_type = "application/x-www-form-urlencoded",
+                       .authorization = authorization,
+                       .body = form ? form : "",
+                       .body_len = form ? strlen(form) : 0};
+  return dispatch_request(&in);
+}
+
+static char *basic_header(const char *id, const char *secret) {
+  char pair[512];
+  snprintf(pair, sizeof pair, "%s:%s", id, secret);
+  char *b64 = codec_b64_encode_alloc(pair, strlen(pair));
+  char *h = malloc(strlen(b64) + 16);
+  sprintf(h, "Basic %s", b64);
+  free(b64);
+  return h;
+}
+
+typedef struct {
+  const char *id;
+} odd_client;
+
+static store_status odd_client_put(store *s, void *arg) {
+  odd_client *odd = arg;
+  store_client c;
+  store_status st = store_client_check(s, odd->id, NULL, &c);
+  if (st != STORE_ONE)
+    return st;
+  return store_client_put(s, "odd-client+/:%= x", c.app_client_id, c.org_id,
+                          "a+b/c:d%e=f g", "odd-client-api-key");
+}
+
+START_TEST(oauth_clients_may_form_encode_their_credentials) {
+  /* An app client whose secret has every character §2.3.1 encodes. */
+  api_response r = call("POST", "/appClients", "{\"name\":\"odd\"}", NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  char id[128];
+  snprintf(id, sizeof id, "%s",
+           json_string_value(json_object_get(r.body, "clientId")));
+  api_response_free(&r);
+  /* Secrets are generated; add credentials with the characters in
+   * question to that app client. */
+  static const char secret[] = "a+b/c:d%e=f g";
+  odd_client odd = {.id = id};
+  ck_assert_int_eq(store_write_tx(odd_client_put, &odd), STORE_ONE);
+  struct {
+    const char *id, *secret;
+    unsigned status;
+  } cases[] = {
+      {"odd-client+/:%= x", secret, 401}, /* raw: ':' in the id splits */
+      {"odd-client%2B%2F%3A%25%3D+x", "a%2Bb%2Fc%3Ad%25e%3Df+g", 200},
+      {"odd-client%2B%2F%3A%25%3D%20x", "a%2Bb%2Fc%3Ad%25e%3Df%20g", 200},
+      {"odd-client%2B%2F%3A%25%3D+x", "a+b/c:d%e=f g", 200}, /* raw secret */
+      {"odd-client%2B%2F%3A%25%3D+x", "a%2Bb%2Fc%3Ad%25e%3Df+h", 401},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *h = basic_header(cases[i].id, cases[i].secret);
+    r = token_call(h, NULL);
+    ck_assert_msg(r.status == cases[i].status, "case %zu: %u", i, r.status);
+    api_response_free(&r);
+    free(h);
+  }
+  /* The raw form still works for a plain client, whatever the case and
+   * spacing of the scheme. */
+  char *h = basic_header(boot.client_id, boot.client_secret);
+  char *lower = malloc(strlen(h) + 8);
+  sprintf(lower, " bASIC \t%s ", h + 6);
+  r = token_call(lower, NULL);
+  ck_assert_uint_eq(r.status, 200);
+  api_response_free(&r);
+  free(lower);
+  free(h);
+  /* Form parameters are held whole: a NUL is refused, not cut. */
+  char form[512];
+  snprintf(form, sizeof form,
+           "grant_type=client_credentials&client_id=%s&client_secret=x%%00y",
+           boot.client_id);
+  r = token_call(NULL, form);
+  ck_assert_uint_eq(r.status, 400);
+  ck_assert_str_eq(msg_of(&r), "client_secret: must not contain a NUL byte");
+  api_response_free(&r);
+  /* A scope list longer than a token can hold is refused. */
+  char *scope = malloc(3000);
+  strcpy(scope, "grant_type=client_credentials&scope=");
+  while (strlen(scope) < 2900)
+    strcat(scope, "api.lucidtech.ai%2Fmodels%3Aread+");
+  h = basic_header(boot.client_id, boot.client_secret);
+  r = token_call(h, scope);
+  ck_assert_uint_eq(r.status, 400);
+  ck_assert_str_eq(msg_of(&r), "scope: too long");
+  api_response_free(&r);
+  free(h);
+  free(scope);
+}
+END_TEST
+
 static Suite *units_suite(void) {
   Suite *s = suite_create("units");
   TCase *pure = tcase_create("pure");
@@ -400,6 +918,11 @@ static Suite *units_suite(void) {
   tcase_add_test(pure, path_ids_are_checked_against_their_kind);
   tcase_add_test(pure, scopes_match_whole_words);
   tcase_add_test(pure, old_databases_are_upgraded_in_place);
+  tcase_add_test(pure, auth_schemes_are_case_insensitive_with_ows);
+  tcase_add_test(pure, token_parameters_are_held_whole);
+  tcase_add_test(pure, allowances_beyond_64_bits_are_refused);
+  tcase_add_test(pure, bootstrap_refuses_credentials_the_store_would_cut);
+  tcase_add_test(pure, stored_nulls_and_whole_reals_are_migrated);
   suite_add_tcase(s, pure);
   TCase *handlers = tcase_create("handlers");
   tcase_add_checked_fixture(handlers, store_setup, store_teardown);
@@ -407,6 +930,11 @@ static Suite *units_suite(void) {
   tcase_add_test(handlers, handlers_run_without_sockets);
   tcase_add_test(handlers, failed_writes_leave_nothing_behind);
   tcase_add_test(handlers, page_tokens_resist_tampering);
+  tcase_add_test(handlers, whole_reals_count_as_the_integers_they_are);
+  tcase_add_test(handlers, user_numbers_never_overflow);
+  tcase_add_test(handlers, unset_optional_fields_are_omitted);
+  tcase_add_test(handlers, every_json_text_is_parsed);
+  tcase_add_test(handlers, oauth_clients_may_form_encode_their_credentials);
   suite_add_tcase(s, handlers);
   return s;
 }

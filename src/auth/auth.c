@@ -34,12 +34,36 @@ static store_status auth_lookup(store *s, const char *token,
     return STORE_ONE;
   }
   store_status st = store_token_get(s, token, info);
-  if (st == STORE_ONE && strlen(token) <= AUTH_TOKEN_MAX) {
+  if (st == STORE_ONE) {
     snprintf(e->token, sizeof e->token, "%s", token);
     e->info = *info;
     e->epoch = epoch;
   }
   return st;
+}
+
+static bool auth_ows(char c) {
+  return c == ' ' || c == '\t';
+}
+
+bool auth_credentials(const char *header, const char *scheme, const char **cred,
+                      size_t *len) {
+  if (!header)
+    return false;
+  while (auth_ows(*header))
+    header++;
+  size_t n = strlen(scheme);
+  if (strncasecmp(header, scheme, n) != 0 || !auth_ows(header[n]))
+    return false;
+  const char *start = header + n;
+  while (auth_ows(*start))
+    start++;
+  const char *end = start + strlen(start);
+  while (end > start && auth_ows(end[-1]))
+    end--;
+  *cred = start;
+  *len = (size_t)(end - start);
+  return *len > 0;
 }
 
 void auth_set_default_principal(const api_principal *principal) {
@@ -70,13 +94,15 @@ auth_result auth_check(store *s, const char *authorization,
     *out = auth_default;
     return AUTH_OK;
   }
-  if (strncasecmp(authorization, "Bearer ", 7) != 0)
+  const char *cred = NULL;
+  size_t len = 0;
+  /* A token longer than any we issue is refused, never cut to fit. */
+  if (!auth_credentials(authorization, "Bearer", &cred, &len) ||
+      len > AUTH_TOKEN_MAX)
     return AUTH_DENIED;
-  const char *token = authorization + 7;
-  while (*token == ' ')
-    token++;
-  if (!*token || strlen(token) > AUTH_TOKEN_MAX)
-    return AUTH_DENIED;
+  char token[AUTH_TOKEN_MAX + 1];
+  memcpy(token, cred, len);
+  token[len] = '\0';
   store_token_info info;
   store_status st = auth_lookup(s, token, &info);
   if (st == STORE_NONE)

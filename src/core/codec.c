@@ -1,131 +1,93 @@
 #include "core/codec.h"
 
+#include <nettle/base64.h>
 #include <nettle/hmac.h>
 #include <nettle/sha2.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char b64_std[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char b64_url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/* Base64 is nettle's (RFC 4648 §4 and §5). Nettle's decoder is lenient
+ * where ours is not: it skips whitespace, and it accepts up to three '='
+ * ("A===") and no padding at all for the URL alphabet. What it lets through
+ * is checked here first, so that a text has exactly one accepted spelling. */
 
-/* Decoding tables: symbol value, or -1 for bytes outside the alphabet. A
- * table, not strchr, because documents of megabytes pass through here. */
-static signed char b64_std_values[256];
-static signed char b64_url_values[256];
-static pthread_once_t b64_tables_once = PTHREAD_ONCE_INIT;
-
-static void b64_fill(signed char *values, const char *alphabet) {
-  memset(values, -1, 256);
-  for (int i = 0; i < 64; i++)
-    values[(unsigned char)alphabet[i]] = (signed char)i;
+static bool b64_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+         c == '\f';
 }
 
-static void b64_init_tables(void) {
-  b64_fill(b64_std_values, b64_std);
-  b64_fill(b64_url_values, b64_url);
-}
-
-static const signed char *b64_values(const char *alphabet) {
-  pthread_once(&b64_tables_once, b64_init_tables);
-  return alphabet == b64_std ? b64_std_values : b64_url_values;
-}
-
-static char *b64_encode(const void *data, size_t len, const char *alphabet,
-                        bool pad) {
-  const unsigned char *in = data;
-  char *out = malloc(4 * ((len + 2) / 3) + 1);
+/* Decodes text (n bytes, a multiple of 4) with ctx: malloc'ed bytes, NULL
+ * when the text is not base64 of that alphabet. */
+static unsigned char *b64_decode(struct base64_decode_ctx *ctx,
+                                 const char *text, size_t n, size_t *out_len) {
+  if (n % 4 != 0)
+    return NULL;
+  for (size_t i = 0; i < n; i++)
+    if (b64_space(text[i]) || (text[i] == '=' && i + 2 < n))
+      return NULL;
+  unsigned char *out = malloc(BASE64_DECODE_LENGTH(n) + 1);
   if (!out)
     return NULL;
-  size_t o = 0;
-  size_t i = 0;
-  for (; i + 2 < len; i += 3) {
-    unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
-    out[o++] = alphabet[v >> 18 & 63];
-    out[o++] = alphabet[v >> 12 & 63];
-    out[o++] = alphabet[v >> 6 & 63];
-    out[o++] = alphabet[v & 63];
+  size_t len = BASE64_DECODE_LENGTH(n) + 1;
+  /* Nettle rejects padding that follows non-zero leftover bits, so two
+   * texts never decode to the same bytes. */
+  if (!base64_decode_update(ctx, &len, out, n, text) ||
+      !base64_decode_final(ctx)) {
+    free(out);
+    return NULL;
   }
-  if (i < len) {
-    unsigned v = (unsigned)in[i] << 16;
-    if (i + 1 < len)
-      v |= (unsigned)in[i + 1] << 8;
-    out[o++] = alphabet[v >> 18 & 63];
-    out[o++] = alphabet[v >> 12 & 63];
-    if (i + 1 < len)
-      out[o++] = alphabet[v >> 6 & 63];
-    else if (pad)
-      out[o++] = '=';
-    if (pad)
-      out[o++] = '=';
-  }
-  out[o] = '\0';
+  *out_len = len;
   return out;
 }
 
 char *codec_b64_encode_alloc(const void *data, size_t len) {
-  return b64_encode(data, len, b64_std, true);
+  char *out = malloc(BASE64_ENCODE_RAW_LENGTH(len) + 1);
+  if (!out)
+    return NULL;
+  base64_encode_raw(out, len, data);
+  out[BASE64_ENCODE_RAW_LENGTH(len)] = '\0';
+  return out;
 }
 
 char *codec_b64url_encode_alloc(const void *data, size_t len) {
-  return b64_encode(data, len, b64_url, false);
-}
-
-/* Decodes groups of 4 symbols; `padded` demands a length multiple of 4 with
- * '=' only in the last one or two places. */
-static unsigned char *b64_decode(const char *text, size_t n,
-                                 const char *alphabet, bool padded,
-                                 size_t *out_len) {
-  size_t pad = 0;
-  if (padded) {
-    if (n % 4 != 0)
-      return NULL;
-    if (n >= 1 && text[n - 1] == '=')
-      pad++;
-    if (n >= 2 && text[n - 2] == '=')
-      pad++;
-  } else if (n % 4 == 1) {
-    return NULL;
-  }
-  size_t symbols = n - pad;
-  unsigned char *out = malloc(symbols * 3 / 4 + 3);
+  struct base64_encode_ctx ctx;
+  base64url_encode_init(&ctx);
+  char *out =
+      malloc(BASE64_ENCODE_LENGTH(len) + BASE64_ENCODE_FINAL_LENGTH + 1);
   if (!out)
     return NULL;
-  const signed char *values = b64_values(alphabet);
-  size_t o = 0;
-  unsigned acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < symbols; i++) {
-    int v = values[(unsigned char)text[i]];
-    if (v < 0) {
-      free(out);
-      return NULL;
-    }
-    acc = (acc << 6) | (unsigned)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (unsigned char)(acc >> bits & 0xff);
-    }
-  }
-  /* Leftover bits must be zero, or two texts would decode to the same bytes. */
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
-    free(out);
-    return NULL;
-  }
-  *out_len = o;
+  size_t n = base64_encode_update(&ctx, out, len, data);
+  n += base64_encode_final(&ctx, out + n);
+  while (n > 0 && out[n - 1] == '=')
+    n--;
+  out[n] = '\0';
   return out;
 }
 
 unsigned char *codec_b64_decode_alloc(const char *text, size_t text_len,
                                       size_t *out_len) {
-  return b64_decode(text, text_len, b64_std, true, out_len);
+  struct base64_decode_ctx ctx;
+  base64_decode_init(&ctx);
+  return b64_decode(&ctx, text, text_len, out_len);
 }
 
 unsigned char *codec_b64url_decode_alloc(const char *text, size_t *out_len) {
-  return b64_decode(text, strlen(text), b64_url, false, out_len);
+  size_t n = strlen(text);
+  /* Unpadded by contract: pad it for nettle, which wants whole groups. A
+   * lone symbol in the last group is no byte at all. */
+  if (n % 4 == 1 || memchr(text, '=', n))
+    return NULL;
+  size_t padded = n + (4 - n % 4) % 4;
+  char *buf = malloc(padded);
+  if (!buf)
+    return NULL;
+  memcpy(buf, text, n);
+  memset(buf + n, '=', padded - n);
+  struct base64_decode_ctx ctx;
+  base64url_decode_init(&ctx);
+  unsigned char *out = b64_decode(&ctx, buf, padded, out_len);
+  free(buf);
+  return out;
 }
 
 void codec_sha256_hex(const void *data, size_t len, char out[65]) {

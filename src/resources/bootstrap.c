@@ -107,7 +107,10 @@ static store_status bootstrap_tx(store *s, void *arg) {
     if (st == STORE_NONE) {
       st = bootstrap_client(&req, ctx->cfg, info);
     } else if (st == STORE_ONE) {
-      snprintf(info->client_id, sizeof info->client_id, "%s", wanted);
+      /* wanted may be info->client_id itself: copying a string onto itself
+       * with snprintf is undefined (and in practice empties it). */
+      if (wanted != info->client_id)
+        snprintf(info->client_id, sizeof info->client_id, "%s", wanted);
       snprintf(info->api_key, sizeof info->api_key, "%s", known.api_key);
       snprintf(info->principal.app_client_id,
                sizeof info->principal.app_client_id, "%s", known.app_client_id);
@@ -129,6 +132,17 @@ static store_status bootstrap_tx(store *s, void *arg) {
 
 bool bootstrap_run(const config *cfg, bootstrap_info *out,
                    char *err, size_t errlen) {
+  /* The store reads ids and keys back into fixed fields: longer ones would
+   * come back cut (and an x-api-key would then never match). */
+  size_t id_max = sizeof(((store_token_info *)0)->client_id) - 1;
+  size_t key_max = sizeof(((store_token_info *)0)->api_key) - 1;
+  if (strlen(cfg->client_id) > id_max || strlen(cfg->api_key) > key_max) {
+    snprintf(err, errlen,
+             "bootstrap: --client-id and --api-key may have at most %zu and "
+             "%zu characters",
+             id_max, key_max);
+    return false;
+  }
   bootstrap_ctx ctx = {cfg, out};
   store_status st = store_write_tx(bootstrap_tx, &ctx);
   if (st != STORE_ONE) {

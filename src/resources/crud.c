@@ -58,8 +58,9 @@ store_status crud_load(const api_request *req, const crud_kind *k,
 }
 
 /* Writes obj's attributes and, when its blob field holds a string, the blob.
- * The stored attributes carry the blob field as null, so lists show it as
- * unset without reading blobs; obj itself is left as it came. */
+ * The stored attributes lack the blob field, so lists show it as unset (the
+ * reference makes it an optional string, not nullable) without reading
+ * blobs; obj keeps a string blob field. */
 static store_status crud_store(const api_request *req, const crud_kind *k,
                                const char *id, const char *parent_id,
                                const char *group_id, json_t *obj,
@@ -68,7 +69,7 @@ static store_status crud_store(const api_request *req, const crud_kind *k,
   json_t *blob = k->blob_field ? json_object_get(obj, k->blob_field) : NULL;
   json_incref(blob);
   if (blob)
-    json_object_set_new(obj, k->blob_field, json_null());
+    json_object_del(obj, k->blob_field);
   store_status st =
       insert ? store_obj_insert(req->db, &key, parent_id, group_id, obj)
              : store_obj_update(req->db, &key, parent_id, group_id, obj);
@@ -81,7 +82,8 @@ static store_status crud_store(const api_request *req, const crud_kind *k,
     st = bytes ? store_blob_put(req->db, id, bytes, len) : STORE_ERROR;
     free(bytes);
   }
-  if (blob)
+  /* A null blob field is not put back: unset fields are omitted. */
+  if (json_is_string(blob))
     json_object_set(obj, k->blob_field, blob);
   json_decref(blob);
   return st;
@@ -114,7 +116,7 @@ store_status crud_attach_blob(const api_request *req, const crud_kind *k,
     json_object_set_new(obj, k->blob_field, json_string(text));
     free(text);
   } else if (st == STORE_NONE) {
-    json_object_set_new(obj, k->blob_field, json_null());
+    json_object_del(obj, k->blob_field);
     st = STORE_ONE;
   }
   return st;

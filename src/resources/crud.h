@@ -42,7 +42,7 @@ store_status crud_insert(const api_request *req, const crud_kind *k,
 store_status crud_save(const api_request *req, const crud_kind *k,
                        const char *id, const char *parent_id,
                        const char *group_id, json_t *obj);
-/* Puts the stored blob (or null) back into obj's blob field. */
+/* Puts the stored blob back into obj's blob field (removed when none). */
 store_status crud_attach_blob(const api_request *req, const crud_kind *k,
                               const char *id, json_t *obj);
 

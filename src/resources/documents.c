@@ -124,22 +124,36 @@ static api_response document_list_filtered(api_request *req) {
 enum { DOCUMENT_EXPIRY_BATCH = 500 };
 static const int64_t document_day_us = 86400LL * 1000000;
 
-/* Records when a document expires (createdTime + retentionInDays) and makes
- * sure the engine wakes up by then. */
-static store_status document_schedule_expiry(const api_request *req,
+/* When a document expires: createdTime + retentionInDays. False when that
+ * is not a time (the schemas cap retentionInDays at 1,000,000 days, so this
+ * only guards against stored rows made otherwise). */
+static bool document_expiry(const json_t *doc, int64_t *expires) {
+  int64_t created = 0, span = 0;
+  json_t *days = json_object_get(doc, "retentionInDays");
+  return clock_parse_iso(document_str(doc, "createdTime"), &created) &&
+         json_is_integer(days) && json_integer_value(days) >= 0 &&
+         !__builtin_mul_overflow((int64_t)json_integer_value(days),
+                                 document_day_us, &span) &&
+         !__builtin_add_overflow(created, span, expires);
+}
+
+/* Records when a document expires and makes sure the engine wakes up by
+ * then. */
+static api_response document_schedule_expiry(const api_request *req,
                                              const char *id,
                                              const json_t *doc) {
-  int64_t created = 0;
-  if (!clock_parse_iso(document_str(doc, "createdTime"), &created))
-    return STORE_ERROR;
-  json_int_t days = json_integer_value(json_object_get(doc, "retentionInDays"));
-  int64_t expires = created + (int64_t)days * document_day_us;
+  int64_t expires = 0;
+  if (!document_expiry(doc, &expires))
+    return api_errf(ERR_BAD_REQUEST,
+                    "retentionInDays: createdTime + retentionInDays is not a "
+                    "representable time");
   store_obj_key key = {document_kind.kind, req->principal.org_id, id};
   store_status st = store_obj_set_expiry(req->db, &key, expires);
   if (st == STORE_ONE)
     st = store_job_ensure(req->db, "retention", "documents",
                           req->principal.org_id, expires);
-  return st;
+  api_response ok = {.status = 0};
+  return st == STORE_ONE ? ok : api_store_err(st);
 }
 
 store_status documents_expire(store *s, const store_job *job, int64_t now_us) {
@@ -207,8 +221,7 @@ LAS_HANDLER(documents_create) {
   json_t *doc = crud_new(req, &document_kind, id);
   json_object_set_new(doc, "contentType",
                       json_string(document_str(req->body, "contentType")));
-  json_object_set_new(doc, "consentId", json_null());
-  json_object_set_new(doc, "datasetId", json_null());
+  /* consentId and datasetId stay unset (omitted, not null) unless given. */
   json_object_set_new(doc, "groundTruth", json_array());
   json_object_set_new(doc, "retentionInDays",
                       json_integer(DOCUMENT_DEFAULT_RETENTION_DAYS));
@@ -218,16 +231,20 @@ LAS_HANDLER(documents_create) {
   store_status st =
       crud_insert(req, &document_kind, id, document_str(doc, "datasetId"),
                   document_str(doc, "consentId"), doc);
-  if (st == STORE_ONE)
-    st = document_schedule_expiry(req, id, doc);
-  if (st == STORE_ONE)
+  if (st == STORE_ONE) {
+    check = document_schedule_expiry(req, id, doc);
+    if (check.status) {
+      json_decref(doc);
+      return check;
+    }
     st = datasets_bump_version(req, document_str(doc, "datasetId"));
+  }
   if (st != STORE_ONE) {
     json_decref(doc);
     return api_store_err(st);
   }
   /* The upload is not echoed back; GET /documents/{id} returns it. */
-  json_object_set_new(doc, "content", json_null());
+  json_object_del(doc, "content");
   return api_ok(doc);
 }
 
@@ -254,8 +271,13 @@ LAS_HANDLER(documents_update) {
   crud_touch(doc, req);
   st = crud_save(req, &document_kind, id, document_str(doc, "datasetId"),
                  document_str(doc, "consentId"), doc);
-  if (st == STORE_ONE && json_object_get(req->body, "retentionInDays"))
-    st = document_schedule_expiry(req, id, doc);
+  if (st == STORE_ONE && json_object_get(req->body, "retentionInDays")) {
+    check = document_schedule_expiry(req, id, doc);
+    if (check.status) {
+      json_decref(doc);
+      return check;
+    }
+  }
   const char *new_ds = document_str(doc, "datasetId");
   if (st == STORE_ONE && content_changed && old_ds[0])
     st = datasets_bump_version(req, old_ds);

@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,17 +76,25 @@ static const struct {
 };
 
 bool organizations_configure(const char *spec, char *err, size_t errlen) {
-  char copy[1024];
-  snprintf(copy, sizeof copy, "%s", spec ? spec : "");
+  char *copy = strdup(spec ? spec : "");
+  if (!copy) {
+    snprintf(err, errlen, "--allowances: out of memory");
+    return false;
+  }
+  bool ok = true;
   char *save = NULL;
   for (char *item = strtok_r(copy, ",", &save); item;
        item = strtok_r(NULL, ",", &save)) {
     char *eq = strchr(item, '=');
     char *end = NULL;
+    errno = 0;
     long long v = eq ? strtoll(eq + 1, &end, 10) : -1;
-    if (!eq || !end || *end || eq[1] < '0' || eq[1] > '9' || v < 0) {
+    /* ERANGE: a number beyond 64 bits is refused, not capped. */
+    if (!eq || !end || *end || eq[1] < '0' || eq[1] > '9' || v < 0 ||
+        errno == ERANGE) {
       snprintf(err, errlen, "--allowances: '%s' is not FIELD=NUMBER", item);
-      return false;
+      ok = false;
+      break;
     }
     *eq = '\0';
     size_t i = 0;
@@ -93,12 +102,14 @@ bool organizations_configure(const char *spec, char *err, size_t errlen) {
       i++;
     if (i == ORG_NALLOWANCES) {
       snprintf(err, errlen, "--allowances: unknown field '%s'", item);
-      return false;
+      ok = false;
+      break;
     }
     org_allowances[i].value = (json_int_t)v;
     org_allowances[i].configured = true;
   }
-  return true;
+  free(copy);
+  return ok;
 }
 
 /* Allowances are a setting of the server, not stored per organization:

@@ -352,10 +352,11 @@ static pred_field pred_field_of(const char *label, const json_t *config) {
       label,
       pred_type_named(json_string_value(json_object_get(config, "type"))),
       PRED_VALUE_MAX};
-  json_t *max = json_object_get(config, "maxLength");
-  if (json_is_integer(max) && json_integer_value(max) >= 1 &&
-      json_integer_value(max) < PRED_VALUE_MAX)
-    f.max_length = (size_t)json_integer_value(max);
+  /* A number, not only an integer: models stored before whole reals were
+   * normalised (issue 6) may hold maxLength as 10.0. */
+  double max = json_number_value(json_object_get(config, "maxLength"));
+  if (max >= 1 && max < PRED_VALUE_MAX && max == (double)(size_t)max)
+    f.max_length = (size_t)max;
   return f;
 }
 

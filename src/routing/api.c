@@ -24,54 +24,22 @@ api_response api_ok(json_t *body) {
   return r;
 }
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
- * surrogates, nothing past U+10FFFF), or 0. */
-static size_t api_utf8_len(const unsigned char *s) {
-  if (s[0] < 0x80)
-    return 1;
-  size_t n = s[0] >= 0xC2 && s[0] <= 0xDF   ? 2
-             : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
-             : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
-                                            : 0;
-  unsigned char lo = s[0] == 0xE0 ? 0xA0 : s[0] == 0xF0 ? 0x90 : 0x80;
-  unsigned char hi = s[0] == 0xED ? 0x9F : s[0] == 0xF4 ? 0x8F : 0xBF;
-  if (n == 0 || s[1] < lo || s[1] > hi)
-    return 0;
-  for (size_t i = 2; i < n; i++)
-    if (s[i] < 0x80 || s[i] > 0xBF)
-      return 0;
-  return n;
-}
-
-/* Messages may quote what a client sent (a method, an e-mail): bytes that
- * are not UTF-8 become U+FFFD, so the message is still a JSON string. */
-static json_t *api_message_text(const char *message) {
+/* The message as a JSON string. Messages are cut to fit their buffers, which
+ * can split a UTF-8 sequence of a name the client sent; jansson refuses
+ * such text, and the answer would lose its message. The split sequence is
+ * dropped instead. */
+static json_t *api_message_text(err_code code, const char *message) {
   json_t *text = json_string(message);
-  if (text)
-    return text;
-  char fixed[3 * 1024];
-  size_t o = 0;
-  for (const unsigned char *p = (const unsigned char *)message;
-       *p && o + 4 < sizeof fixed;) {
-    size_t n = api_utf8_len(p);
-    if (n == 0) {
-      memcpy(fixed + o, "\xEF\xBF\xBD", 3);
-      o += 3;
-      p++;
-    } else {
-      memcpy(fixed + o, p, n);
-      o += n;
-      p += n;
-    }
-  }
-  fixed[o] = '\0';
-  return json_string(fixed);
+  size_t len = strlen(message);
+  for (size_t cut = 1; !text && cut <= 3 && cut <= len; cut++)
+    text = json_stringn(message, len - cut);
+  return text ? text : json_string(err_message(code));
 }
 
 static api_response api_message(err_code code, const char *message) {
-  api_response r = {
-      .status = err_status(code),
-      .body = json_pack("{s:o}", "message", api_message_text(message))};
+  json_t *body = json_object();
+  json_object_set_new(body, "message", api_message_text(code, message));
+  api_response r = {.status = err_status(code), .body = body};
   return r;
 }
 
@@ -113,7 +81,11 @@ json_t *api_query_all(const api_request *req, const char *key) {
       continue;
     if (!all)
       all = json_array();
-    json_array_append_new(all, json_string(req->query[i].value));
+    /* Held whole even when it is not UTF-8 (json_string would refuse it and
+     * the value would vanish from the filter): callers check every value
+     * against its pattern or enum, which such a value never matches. */
+    const char *v = req->query[i].value;
+    json_array_append_new(all, json_stringn_nocheck(v, strlen(v)));
   }
   return all;
 }

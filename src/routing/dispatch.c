@@ -33,7 +33,78 @@ static bool dispatch_is_json(const char *content_type) {
           content_type[n] == ' ');
 }
 
-/* Parses and validates the JSON body of routes that declare a schema. */
+/* Where a JSON value sits, for messages: "a.b[2].c" ("body" at the root). */
+typedef struct dispatch_loc {
+  const struct dispatch_loc *parent;
+  const char *key; /* NULL: array element `index` */
+  size_t index;
+} dispatch_loc;
+
+static void dispatch_loc_text(const dispatch_loc *loc, char *buf, size_t len,
+                              size_t *used) {
+  if (!loc)
+    return;
+  dispatch_loc_text(loc->parent, buf, len, used);
+  int n = loc->key ? snprintf(buf + *used, len - *used, "%s%s",
+                              loc->parent ? "." : "", loc->key)
+                   : snprintf(buf + *used, len - *used, "[%zu]", loc->index);
+  if (n > 0)
+    *used = *used + (size_t)n < len ? *used + (size_t)n : len - 1;
+}
+
+/* Names loc as the validator does: the root is "body", its fields are named
+ * without it. */
+static void dispatch_loc_name(const dispatch_loc *loc, char *buf, size_t len) {
+  size_t used = 0;
+  buf[0] = '\0';
+  if (!loc || (!loc->parent && !loc->key))
+    used = (size_t)snprintf(buf, len, "body");
+  dispatch_loc_text(loc, buf, len, &used);
+}
+
+/* Strings holding U+0000 are refused: handlers, SQLite lookups and
+ * C string functions would otherwise see them cut short at the NUL. False,
+ * with the location in *where, at the first one. */
+static bool dispatch_no_nul(const json_t *v, const dispatch_loc *loc,
+                            char *where, size_t len) {
+  if (json_is_string(v)) {
+    if (memchr(json_string_value(v), '\0', json_string_length(v))) {
+      dispatch_loc_name(loc, where, len);
+      return false;
+    }
+  } else if (json_is_object(v)) {
+    json_t *obj = (json_t *)v; /* iteration only reads */
+    for (void *it = json_object_iter(obj); it;
+         it = json_object_iter_next(obj, it)) {
+      /* jansson refuses names with NUL while parsing. */
+      dispatch_loc child = {loc, json_object_iter_key(it), 0};
+      if (!dispatch_no_nul(json_object_iter_value(it), &child, where, len))
+        return false;
+    }
+  } else if (json_is_array(v)) {
+    for (size_t i = 0; i < json_array_size(v); i++) {
+      dispatch_loc child = {loc, NULL, i};
+      if (!dispatch_no_nul(json_array_get(v, i), &child, where, len))
+        return false;
+    }
+  }
+  return true;
+}
+
+/* Parses and validates the JSON body of routes that declare a schema.
+ * - Every JSON text of RFC 8259 is parsed (JSON_DECODE_ANY): a scalar or an
+ *   array is then refused by the schema, "body: must be object".
+ * - Of duplicate names in an object the last one wins, as in the Python
+ *   service.
+ * - Strings holding U+0000 are kept whole (JSON_ALLOW_NUL) and refused
+ *   naming their place; jansson cannot hold such names, refused by line
+ *   and column.
+ * - Numbers beyond int64 (integers) or a double (others) are refused by line
+ *   and column. JSON_DECODE_INT_AS_REAL is not used: it reads every integer
+ *   as a double, silently changing integers beyond 2^53.
+ * - After validation, reals that the schema accepted as integers (30.0) are
+ *   integers (30): handlers never see a real where the schema says
+ *   integer. */
 static bool dispatch_body(const route *r, const dispatch_input *in,
                           json_t **body, api_response *fail) {
   *body = NULL;
@@ -54,16 +125,38 @@ static bool dispatch_body(const route *r, const dispatch_input *in,
     return false;
   }
   json_error_t jerr;
-  *body = json_loadb(in->body, in->body_len, JSON_REJECT_DUPLICATES, &jerr);
+  *body = json_loadb(in->body, in->body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+                     &jerr);
   if (!*body) {
+    if (json_error_code(&jerr) == json_error_numeric_overflow)
+      *fail = api_errf(ERR_BAD_REQUEST,
+                       "body: number out of range at line %d column %d "
+                       "(integers must fit in 64 bits, other numbers in a "
+                       "double)",
+                       jerr.line, jerr.column);
+    else if (json_error_code(&jerr) == json_error_null_byte_in_key)
+      *fail = api_errf(ERR_BAD_REQUEST,
+                       "body: property name at line %d column %d: must not "
+                       "contain the NUL character (\\u0000)",
+                       jerr.line, jerr.column);
+    else
+      *fail = api_errf(ERR_BAD_REQUEST,
+                       "body: malformed JSON at line %d column %d: %s",
+                       jerr.line, jerr.column, jerr.text);
+    return false;
+  }
+  char where[512];
+  if (!dispatch_no_nul(*body, NULL, where, sizeof where)) {
     *fail = api_errf(ERR_BAD_REQUEST,
-                     "body: malformed JSON at line %d column %d: %s",
-                     jerr.line, jerr.column, jerr.text);
+                     "%s: must not contain the NUL character (\\u0000)", where);
+    json_decref(*body);
+    *body = NULL;
     return false;
   }
   const js_schema *schema = schemas_get(r->request_schema);
-  char err[512];
-  if (schema && !js_validate(schema, *body, "body", err, sizeof err)) {
+  char err[1024];
+  if (schema &&
+      !js_validate_normalize(schema, *body, "body", err, sizeof err)) {
     /* The root of a body is not named in messages about its fields. */
     const char *msg = strncmp(err, "body.", 5) == 0 ? err + 5 : err;
     *fail = api_errf(ERR_BAD_REQUEST, "%s", msg);

@@ -1312,6 +1312,10 @@ typedef struct {
     pcre2_match_data *md;
     bool md_failed;
     pcre2_match_context *mctx;
+    /* js_validate_normalize: whole reals accepted by an `integer` schema. */
+    bool normalize;
+    const json_t **ints;
+    size_t n_ints, cap_ints;
 } js_vctx;
 
 static void js_render_loc(js_out *o, const js_loc *loc, const char *root)
@@ -1504,10 +1508,34 @@ static bool js_valid(js_vctx *c, const js_node *n, const json_t *v, const js_loc
 
 static bool js_valid_quiet(js_vctx *c, const js_node *n, const json_t *v, const js_loc *loc)
 {
+    size_t n_ints = c->n_ints;
     c->quiet++;
     bool ok = js_valid(c, n, v, loc);
     c->quiet--;
+    /* A branch that failed accepted nothing, as integer or otherwise. */
+    if (!ok)
+        c->n_ints = n_ints;
     return ok;
+}
+
+/* Records a whole real that an `integer` schema accepted, so that
+ * js_validate_normalize can turn it into the integer it stands for. */
+static bool js_note_integer(js_vctx *c, const json_t *v, const js_loc *loc)
+{
+    double d = json_real_value(v);
+    /* -2^63 is exact as a double; 2^63 is the first value out of range. */
+    if (d < -9223372036854775808.0 || d >= 9223372036854775808.0)
+        return js_fail(c, loc, "must be an integer from %lld to %lld", LLONG_MIN, LLONG_MAX);
+    if (c->n_ints == c->cap_ints) {
+        size_t cap = c->cap_ints ? 2 * c->cap_ints : 16;
+        const json_t **ints = realloc(c->ints, cap * sizeof *ints);
+        if (!ints)
+            return js_fail(c, loc, "out of memory");
+        c->ints = ints;
+        c->cap_ints = cap;
+    }
+    c->ints[c->n_ints++] = v;
+    return true;
 }
 
 static bool js_valid_number(js_vctx *c, const js_node *n, const json_t *v, const js_loc *loc)
@@ -1707,6 +1735,9 @@ static bool js_valid_node(js_vctx *c, const js_node *n, const json_t *v, const j
 
     if (n->types && !js_type_ok(n->types, v, c->draft4))
         return js_type_fail(c, n, loc);
+    if (c->normalize && n->types && json_is_real(v) && (n->types & JS_T_INTEGER) && !(n->types & JS_T_NUMBER) &&
+        !js_note_integer(c, v, loc))
+        return false;
 
     if (n->enum_vals) {
         size_t i;
@@ -1871,20 +1902,83 @@ void js_free(js_schema *schema)
     free(schema);
 }
 
+static bool js_run(js_vctx *c, const js_schema *schema, const json_t *instance, const char *root_name)
+{
+    c->root_name = root_name ? root_name : "body";
+    if (c->err && c->errlen)
+        c->err[0] = '\0';
+    if (!schema || !instance) {
+        (void)js_fail(c, NULL, "%s", schema ? "no instance" : "no schema");
+        return false;
+    }
+    c->draft4 = schema->draft == JS_DRAFT4;
+    c->mctx = schema->mctx;
+    bool ok = js_valid(c, schema->root, instance, NULL);
+    if (c->md)
+        pcre2_match_data_free(c->md);
+    return ok;
+}
+
 bool js_validate(const js_schema *schema, const json_t *instance, const char *root_name, char *err,
                  size_t errlen)
 {
-    if (err && errlen)
-        err[0] = '\0';
-    js_vctx c = {.err = err, .errlen = errlen, .root_name = root_name ? root_name : "body"};
-    if (!schema || !instance) {
-        (void)js_fail(&c, NULL, "%s", schema ? "no instance" : "no schema");
-        return false;
+    js_vctx c = {.err = err, .errlen = errlen};
+    return js_run(&c, schema, instance, root_name);
+}
+
+static int js_ptr_cmp(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (const json_t *const *)a, y = (uintptr_t) * (const json_t *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool js_is_noted(const js_vctx *c, const json_t *v)
+{
+    return json_is_real(v) && bsearch(&v, c->ints, c->n_ints, sizeof *c->ints, js_ptr_cmp) != NULL;
+}
+
+static json_t *js_integer_of(const json_t *v) { return json_integer((json_int_t)json_real_value(v)); }
+
+/* Replaces every noted real below v by its integer. */
+static bool js_replace_ints(const js_vctx *c, json_t *v)
+{
+    if (json_is_object(v)) {
+        for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
+            json_t *child = json_object_iter_value(it);
+            if (js_is_noted(c, child)) {
+                if (json_object_iter_set_new(v, it, js_integer_of(child)) != 0)
+                    return false;
+            } else if (!js_replace_ints(c, child)) {
+                return false;
+            }
+        }
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            json_t *child = json_array_get(v, i);
+            if (js_is_noted(c, child)) {
+                if (json_array_set_new(v, i, js_integer_of(child)) != 0)
+                    return false;
+            } else if (!js_replace_ints(c, child)) {
+                return false;
+            }
+        }
     }
-    c.draft4 = schema->draft == JS_DRAFT4;
-    c.mctx = schema->mctx;
-    bool ok = js_valid(&c, schema->root, instance, NULL);
-    if (c.md)
-        pcre2_match_data_free(c.md);
+    return true;
+}
+
+bool js_validate_normalize(const js_schema *schema, json_t *instance, const char *root_name, char *err,
+                           size_t errlen)
+{
+    js_vctx c = {.err = err, .errlen = errlen, .normalize = true};
+    bool ok = js_run(&c, schema, instance, root_name);
+    if (ok && c.n_ints) {
+        qsort(c.ints, c.n_ints, sizeof *c.ints, js_ptr_cmp);
+        if (!js_replace_ints(&c, instance)) {
+            ok = false;
+            if (err && errlen)
+                snprintf(err, errlen, "%s: out of memory", c.root_name);
+        }
+    }
+    free(c.ints);
     return ok;
 }

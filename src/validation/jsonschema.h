@@ -37,4 +37,15 @@ void js_free(js_schema *schema);
 bool js_validate(const js_schema *schema, const json_t *instance,
                  const char *root_name, char *err, size_t errlen);
 
+/* js_validate, and then, when `instance` is valid, every number the schema
+ * accepted as `integer` although it is a JSON real with no fraction (30.0;
+ * draft 6 and later count it as an integer) is replaced in `instance` by the
+ * equal JSON integer, so that readers of the instance see what the schema
+ * saw. A whole real outside the int64 range fails there as
+ *   "<location>: must be an integer from -9223372036854775808 to
+ * 9223372036854775807". Only values below the root are replaced (a root that is
+ * itself such a real stays as it is). */
+bool js_validate_normalize(const js_schema *schema, json_t *instance,
+                           const char *root_name, char *err, size_t errlen);
+
 #endif
