@@ -6,7 +6,8 @@ packages=(gcc libc6-dev pkg-config meson ninja-build libmicrohttpd-dev libjansso
           libsqlite3-dev uuid-dev libpcre2-dev nettle-dev)
 case "${1:-build}" in
   build) ;;
-  test) packages+=(check libsubunit-dev libcurl4-openssl-dev curl) ;;
+  test) packages+=(check libsubunit-dev libcurl4-openssl-dev curl
+                  clang libclang-rt-dev) ;; # clang + compiler-rt: the fuzz targets
   bench) packages+=(wrk curl make libmicrohttpd-dev libsqlite3-dev) ;;
   *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac

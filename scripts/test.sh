@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: install what is missing, then build
 # and test twice: a normal build, and one under AddressSanitizer and
-# UndefinedBehaviorSanitizer.
+# UndefinedBehaviorSanitizer; then each fuzz target replays its seeds and
+# fuzzes briefly (clang build, ASan+UBSan; FUZZ_SECONDS per target, default
+# 25; scripts/fuzz.sh runs them longer).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/deps.sh" test
@@ -17,4 +19,5 @@ run_suite "$root/build-test"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite "$root/build-sanitize" -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug
-echo "all tests passed (plain and ASan+UBSan)"
+FUZZ_BUILD_DIR="$root/build-fuzz-test" "$root/scripts/fuzz.sh" "${FUZZ_SECONDS:-25}"
+echo "all tests passed (plain, ASan+UBSan, fuzz targets)"

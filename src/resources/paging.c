@@ -4,6 +4,7 @@
 #include "core/ids.h"
 
 #include <errno.h>
+#include <nettle/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,14 +40,18 @@ bool paging_init(store *s, char *err, size_t errlen) {
   return true;
 }
 
+/* HMAC over "<seq>|<context>", the whole context however long: a token
+ * must not continue a list that differs from its own only past some
+ * length. */
 static void paging_mac(const char *context, int64_t seq,
                        unsigned char out[PAGING_MAC_LEN]) {
-  char msg[1024];
-  int n = snprintf(msg, sizeof msg, "%lld|%s", (long long)seq, context);
-  uint8_t full[32];
-  codec_hmac_sha256(paging_key, sizeof paging_key, msg,
-                    (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1, full);
-  memcpy(out, full, PAGING_MAC_LEN);
+  char head[32];
+  int n = snprintf(head, sizeof head, "%lld|", (long long)seq);
+  struct hmac_sha256_ctx ctx;
+  hmac_sha256_set_key(&ctx, sizeof paging_key, paging_key);
+  hmac_sha256_update(&ctx, (size_t)n, (const uint8_t *)head);
+  hmac_sha256_update(&ctx, strlen(context), (const uint8_t *)context);
+  hmac_sha256_digest(&ctx, PAGING_MAC_LEN, out);
 }
 
 json_t *paging_next_token(const char *context, int64_t last_seq, bool more) {
@@ -62,8 +67,8 @@ json_t *paging_next_token(const char *context, int64_t last_seq, bool more) {
   return token;
 }
 
-bool paging_parse(const api_request *req, const char *context,
-                  paging_args *out, api_response *fail) {
+bool paging_parse(const api_request *req, const char *context, paging_args *out,
+                  api_response *fail) {
   out->limit = PAGING_DEFAULT_MAX;
   out->after_seq = 0;
   const char *max = api_query(req, "maxResults");
@@ -74,9 +79,9 @@ bool paging_parse(const api_request *req, const char *context,
     /* Digits only: strtol would also take spaces and signs. */
     if (*max < '0' || *max > '9' || errno || *end || v < 1 ||
         v > PAGING_LIMIT) {
-      *fail = api_errf(ERR_BAD_REQUEST,
-                       "maxResults: must be an integer from 1 to %d",
-                       PAGING_LIMIT);
+      *fail =
+          api_errf(ERR_BAD_REQUEST,
+                   "maxResults: must be an integer from 1 to %d", PAGING_LIMIT);
       return false;
     }
     out->limit = (int)v;

@@ -470,9 +470,17 @@ struct js_node {
     js_node *not_;
 };
 
+/* Backtracking steps one pattern match may take (PCRE2's default is ten
+ * million). Patterns come from schemas but the strings from clients: a
+ * pattern with nested repeats, such as the API's e-mail pattern, is
+ * exponential on some strings, and one request must not hold a thread for
+ * seconds. A string that needs more is answered "could not be matched". */
+enum { JS_MATCH_LIMIT = 100000 };
+
 struct js_schema {
     js_draft draft;
     js_node *root;
+    pcre2_match_context *mctx; /* the match limit */
     json_t *docs; /* our private copies of the root and every remote document */
     js_node **nodes;
     size_t n_nodes, cap_nodes;
@@ -1303,6 +1311,7 @@ typedef struct {
     bool draft4;
     pcre2_match_data *md;
     bool md_failed;
+    pcre2_match_context *mctx;
     /* js_validate_normalize: whole reals accepted by an `integer` schema. */
     bool normalize;
     const json_t **ints;
@@ -1489,7 +1498,7 @@ static int js_regex_match(js_vctx *c, const pcre2_code *re, const char *s, size_
             return -1;
         }
     }
-    int rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, c->md, NULL);
+    int rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, c->md, c->mctx);
     if (rc >= 0)
         return 1;
     return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
@@ -1865,6 +1874,13 @@ js_schema *js_compile(json_t *schema, js_draft draft, js_remote_loader loader, v
     free(c.memo.vals);
     if (c.pcctx)
         pcre2_compile_context_free(c.pcctx);
+    if (!c.failed && s->root) {
+        s->mctx = pcre2_match_context_create(NULL);
+        if (!s->mctx)
+            js_cerr(&c, "out of memory");
+        else
+            pcre2_set_match_limit(s->mctx, JS_MATCH_LIMIT);
+    }
     if (c.failed || !s->root) {
         if (!c.failed)
             js_cerr(&c, "invalid schema");
@@ -1882,6 +1898,7 @@ void js_free(js_schema *schema)
         js_node_free(schema->nodes[i]);
     free(schema->nodes);
     json_decref(schema->docs);
+    pcre2_match_context_free(schema->mctx);
     free(schema);
 }
 
@@ -1895,6 +1912,7 @@ static bool js_run(js_vctx *c, const js_schema *schema, const json_t *instance, 
         return false;
     }
     c->draft4 = schema->draft == JS_DRAFT4;
+    c->mctx = schema->mctx;
     bool ok = js_valid(c, schema->root, instance, NULL);
     if (c->md)
         pcre2_match_data_free(c->md);
