@@ -30,6 +30,24 @@ static bool main_is_loopback(const char *host) {
   return strcmp(host, "localhost") == 0;
 }
 
+/* Prints NAME=value so that the line can be pasted into a POSIX shell:
+ * values with characters a shell would interpret are single-quoted. */
+static void main_print_var(const char *name, const char *value) {
+  size_t plain = strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
+                               "vwxyz0123456789_-.,:/+=%@");
+  if (value[plain] == '\0') {
+    printf("%s=%s\n", name, value);
+    return;
+  }
+  printf("%s='", name);
+  for (const char *p = value; *p; p++)
+    if (*p == '\'')
+      fputs("'\\''", stdout);
+    else
+      putchar(*p);
+  puts("'");
+}
+
 static int main_fail(const char *what) {
   fprintf(stderr, "las-emulator: %s\n", what);
   return 1;
@@ -124,11 +142,13 @@ int main(int argc, char **argv) {
                                  : "",
          store_global_path());
   printf("organization: %s\n", boot.principal.org_id);
-  printf("LAS_CLIENT_ID=%s\n", boot.client_id);
-  printf("LAS_CLIENT_SECRET=%s\n",
-         boot.client_secret[0] ? boot.client_secret
-                               : "(as configured when it was created)");
-  printf("LAS_API_KEY=%s\n", boot.api_key);
+  main_print_var("LAS_CLIENT_ID", boot.client_id);
+  if (boot.client_secret[0])
+    main_print_var("LAS_CLIENT_SECRET", boot.client_secret);
+  else
+    printf("# LAS_CLIENT_SECRET: not printed, it was configured when this "
+           "client was made and is stored hashed only\n");
+  main_print_var("LAS_API_KEY", boot.api_key);
   printf("LAS_AUTH_ENDPOINT=http://%s:%u/oauth2/token\n", host, http_port(srv));
   printf("LAS_API_ENDPOINT=http://%s:%u/v1\n", host, http_port(srv));
   if (cfg.no_auth)

@@ -105,7 +105,7 @@ START_TEST(test_bundle_becomes_ready_with_summary) {
   ck_assert_int_eq(json_integer_value(json_object_get(ds, "version")), 4);
 
   json_t *done =
-      wait_for_bundle(&s, model, it_str(bundle, "dataBundleId"), 5000);
+      wait_for_bundle(&s, model, it_str(bundle, "dataBundleId"), 20000);
   ck_assert_str_eq(it_str(done, "status"), "ready");
   json_t *summary = json_object_get(done, "summary");
   ck_assert_int_eq(
@@ -200,11 +200,11 @@ START_TEST(test_bundle_of_empty_or_deleted_dataset_fails) {
   EXPECT_STATUS(r, 200);
   it_response_free(r);
 
-  json_t *d1 = wait_for_bundle(&s, model, it_str(b1, "dataBundleId"), 5000);
+  json_t *d1 = wait_for_bundle(&s, model, it_str(b1, "dataBundleId"), 20000);
   ck_assert_str_eq(it_str(d1, "status"), "failed");
   ck_assert_ptr_nonnull(
       strstr(it_str(json_object_get(d1, "summary"), "failureReason"), "empty"));
-  json_t *d2 = wait_for_bundle(&s, model, it_str(b2, "dataBundleId"), 5000);
+  json_t *d2 = wait_for_bundle(&s, model, it_str(b2, "dataBundleId"), 20000);
   ck_assert_str_eq(it_str(d2, "status"), "failed");
   ck_assert_ptr_nonnull(strstr(
       it_str(json_object_get(d2, "summary"), "failureReason"), "no longer"));
@@ -302,7 +302,7 @@ START_TEST(test_engine_is_idle_when_nothing_is_due) {
   make_model_and_dataset(&s, 1, 1, model, dataset);
   json_t *bundle = create_bundle(&s, model, dataset);
   json_t *done =
-      wait_for_bundle(&s, model, it_str(bundle, "dataBundleId"), 5000);
+      wait_for_bundle(&s, model, it_str(bundle, "dataBundleId"), 20000);
   json_decref(done);
   json_decref(bundle);
 
@@ -375,8 +375,9 @@ START_TEST(test_monthly_counters_and_allowances) {
 
   static const char *const wrong[] = {"--allowances", "nonsense=1", NULL};
   char out[256];
-  const char *args[] = {getenv("LAS_EMULATOR_BIN"), wrong[0], wrong[1],
-                        "--db", ":memory:", "--port", "0", NULL};
+  /* it_run_to_exit puts the binary first itself. */
+  const char *args[] = {wrong[0], wrong[1], "--db", ":memory:", "--port", "0",
+                        NULL};
   ck_assert_int_ne(it_run_to_exit(args, 5000, out, sizeof out), 0);
 }
 END_TEST
@@ -412,7 +413,7 @@ START_TEST(test_documents_expire_after_retention) {
   srv.n_args = 2;
   ck_assert(it_server_restart(&srv));
   ck_assert(it_login_bootstrap(&srv, &s));
-  int64_t until = it_now_ms() + 5000;
+  int64_t until = it_now_ms() + 20000;
   long status = 200;
   while (status == 200 && it_now_ms() < until) {
     r = it_get(&s, "/documents/%s", short_lived);
@@ -442,7 +443,7 @@ START_TEST(test_engine_writes_logs) {
   for (int i = 0; i < 2; i++) {
     bundles[i] = create_bundle(&s, model, dataset);
     ids[i] = it_str(bundles[i], "dataBundleId");
-    json_decref(wait_for_bundle(&s, model, ids[i], 5000));
+    json_decref(wait_for_bundle(&s, model, ids[i], 20000));
   }
 
   it_response *r = it_get(&s, "/logs");

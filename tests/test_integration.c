@@ -2445,6 +2445,53 @@ START_TEST(test_restart_prints_the_same_working_credentials) {
 }
 END_TEST
 
+/* Found by trying it: a restart with another --client-secret printed the
+ * new secret while the database kept the old one (401 with what was
+ * printed); a configured secret was never printed again. The configured
+ * secret wins, and what is printed always works. */
+START_TEST(test_restart_with_another_secret_prints_what_works) {
+  static const char *flags[] = {"--client-id",     "qa-id",
+                                "--client-secret", "first-secret",
+                                "--api-key",       "",
+                                NULL};
+  it_server srv;
+  start_own(&srv, flags);
+  char id[256], secret[256], key[256];
+  banner_value(&srv, "LAS_API_KEY=", key);
+  ck_assert_int_eq(it_server_stop(&srv), 0);
+  const char *const expected[] = {"second-secret", "second-secret"};
+  for (int round = 0; round < 2; round++) {
+    /* Round 0 configures a new secret, round 1 configures none. */
+    srv.args[3] = round == 0 ? "second-secret" : "";
+    ck_assert_msg(it_server_restart(&srv), "no restart");
+    banner_value(&srv, "LAS_CLIENT_ID=", id);
+    banner_value(&srv, "LAS_CLIENT_SECRET=", secret);
+    ck_assert_str_eq(id, "qa-id");
+    ck_assert_str_eq(secret, expected[round]);
+    it_session s;
+    ck_assert_msg(it_login(&srv, id, secret, key, &s),
+                  "round %d: the printed secret gets no token", round);
+    ck_assert_msg(!it_login(&srv, id, "first-secret", key, &s),
+                  "round %d: the replaced secret still gets a token", round);
+    if (round == 0)
+      ck_assert_int_eq(it_server_stop(&srv), 0);
+  }
+  stop_own(&srv);
+}
+END_TEST
+
+/* The banner's NAME=value lines can be pasted into a shell. */
+START_TEST(test_banner_quotes_values_for_the_shell) {
+  static const char *const flags[] = {"--client-secret", "p+q/r:s%t=u v'%41",
+                                      NULL};
+  it_server srv;
+  start_own(&srv, flags);
+  ck_assert_msg(strstr(srv.banner, "LAS_CLIENT_SECRET='p+q/r:s%t=u v'\\''%41'\n"),
+                "not shell-quoted:\n%s", srv.banner);
+  stop_own(&srv);
+}
+END_TEST
+
 static long token_status(const it_server *srv, const char *authorization) {
   it_request r = {.method = "POST",
                   .path = "/oauth2/token?grant_type=client_credentials",
@@ -2668,6 +2715,8 @@ static Suite *integration_suite(void) {
   tcase_add_test(tc, test_writes_survive_kill_9);
   tcase_add_test(tc, test_restart_keeps_bootstrap_organization);
   tcase_add_test(tc, test_restart_prints_the_same_working_credentials);
+  tcase_add_test(tc, test_restart_with_another_secret_prints_what_works);
+  tcase_add_test(tc, test_banner_quotes_values_for_the_shell);
   tcase_add_test(tc, test_oauth_accepts_form_encoded_client_credentials);
   tcase_add_test(tc, test_sigterm_with_open_connections_exits_cleanly);
   tcase_add_test(tc, test_no_auth_serves_the_bootstrap_organization);

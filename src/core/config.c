@@ -31,7 +31,7 @@ static const opt_spec config_opts[] = {
     OPT("--max-header-bytes", "LAS_MAX_HEADER_BYTES", OPT_SIZE, max_header_bytes, "header fields' size in bytes; larger answers 431 (default 8192)"),
     OPT("--max-headers", "LAS_MAX_HEADERS", OPT_UINT, max_headers, "header fields per request; more answers 431 (default 100)"),
     OPT("--header-timeout-ms", "LAS_HEADER_TIMEOUT_MS", OPT_UINT, header_timeout_ms, "a request's line and headers must arrive within this once they start (default 5000)"),
-    OPT("--body-timeout-ms", "LAS_BODY_TIMEOUT_MS", OPT_UINT, body_timeout_ms, "a request's body must arrive within this after its headers (default 60000)"),
+    OPT("--body-timeout-ms", "LAS_BODY_TIMEOUT_MS", OPT_UINT, body_timeout_ms, "a request's body must arrive within this after its headers (default 30000; at most --idle-timeout less 0.5 s)"),
     OPT("--idle-timeout", "LAS_IDLE_TIMEOUT", OPT_UINT, idle_timeout_s, "seconds an idle keep-alive connection is kept (default 60)"),
     OPT("--max-connections", "LAS_MAX_CONNECTIONS", OPT_UINT, max_connections, "open connections; when full the oldest idle one is dropped (default 4096, capped by the open-files limit)"),
     OPT("--max-connections-per-address", "LAS_MAX_CONNECTIONS_PER_ADDRESS", OPT_UINT, max_connections_per_address, "open connections per client address; 0: no limit (default 1024)"),
@@ -114,7 +114,7 @@ config_result config_load(config *cfg, int argc, char **argv, char *err,
   cfg->max_header_bytes = 8192;
   cfg->max_headers = 100;
   cfg->header_timeout_ms = 5000;
-  cfg->body_timeout_ms = 60000;
+  cfg->body_timeout_ms = 30000;
   cfg->idle_timeout_s = 60;
   cfg->max_connections = 4096;
   cfg->max_connections_per_address = 1024;

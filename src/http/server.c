@@ -616,9 +616,16 @@ http_server *http_start(const http_settings *settings, char *err,
   srv->s.max_connections =
       http_fit_connections(settings->max_connections, threads);
 
+  /* A stalled body also trips libmicrohttpd's idle timeout, which closes
+   * without an answer: the body deadline ends before it, so the client
+   * gets its 408. */
+  unsigned body_ms = settings->body_timeout_ms;
+  unsigned idle_ms = settings->idle_timeout_s * 1000u;
+  if (idle_ms > 0 && body_ms + 500 > idle_ms)
+    body_ms = idle_ms > 1000 ? idle_ms - 500 : idle_ms / 2 + 1;
   guard_settings gs = {
       .header_timeout_ms = settings->header_timeout_ms,
-      .body_timeout_ms = settings->body_timeout_ms,
+      .body_timeout_ms = body_ms,
       .max_connections = srv->s.max_connections,
       .max_per_address = settings->max_connections_per_address,
       .shards = threads,

@@ -2,6 +2,7 @@
 
 #include "core/clock.h"
 #include "core/ids.h"
+#include "core/log.h"
 #include "resources/app_clients.h"
 #include "resources/organizations.h"
 #include "resources/users.h"
@@ -58,12 +59,10 @@ static store_status bootstrap_client(api_request *req, const config *cfg,
       (st = store_meta_put(req->db, "bootstrap_app_client_id", app_id)) !=
           STORE_ONE)
     return st;
-  /* A generated secret is kept so that every start can print it: this is a
-   * local emulator, and the credentials are its front door. */
-  if (!secret)
-    st = store_meta_put(req->db, "bootstrap_client_secret",
+  /* The secret is kept so that every start can print it: this is a local
+   * emulator, and the credentials are its front door. */
+  return store_meta_put(req->db, "bootstrap_client_secret",
                         info->client_secret);
-  return st;
 }
 
 static store_status bootstrap_tx(store *s, void *arg) {
@@ -103,6 +102,7 @@ static store_status bootstrap_tx(store *s, void *arg) {
     store_client known;
     const char *wanted = ctx->cfg->client_id[0] ? ctx->cfg->client_id
                                                 : info->client_id;
+    bool is_boot = strcmp(wanted, info->client_id) == 0;
     st = store_client_check(s, wanted, NULL, &known);
     if (st == STORE_NONE) {
       st = bootstrap_client(&req, ctx->cfg, info);
@@ -118,11 +118,23 @@ static store_status bootstrap_tx(store *s, void *arg) {
                known.app_client_id);
       snprintf(info->principal.client_id, sizeof info->principal.client_id,
                "%s", wanted);
-      if (ctx->cfg->client_secret[0])
+      const char *cfg_secret = ctx->cfg->client_secret;
+      if (cfg_secret[0]) {
+        /* The configured secret wins over the stored one, so that what is
+         * printed (and what the user's environment holds) works. */
+        st = store_client_set_secret(s, wanted, cfg_secret);
+        if (st == STORE_ONE && is_boot)
+          st = store_meta_put(s, "bootstrap_client_secret", cfg_secret);
         snprintf(info->client_secret, sizeof info->client_secret, "%s",
-                 ctx->cfg->client_secret);
-      else if (ctx->cfg->client_id[0])
-        info->client_secret[0] = '\0';
+                 cfg_secret);
+      } else if (!is_boot) {
+        info->client_secret[0] = '\0'; /* stored hashed only: unknown */
+      }
+      if (ctx->cfg->api_key[0] && strcmp(ctx->cfg->api_key, known.api_key))
+        log_msg(LOG_WARN,
+                "bootstrap: --api-key differs from the api key of client %s "
+                "in this database; that one is kept (printed below)",
+                wanted);
     }
   }
   memcpy(info->principal.org_id, req.principal.org_id,

@@ -76,6 +76,8 @@
   X(ST_CLIENT_PUT, "INSERT INTO clients (client_id, app_client_id, org_id, "   \
                    "secret_salt, secret_hash, api_key) VALUES (?1, ?2, ?3, "   \
                    "?4, ?5, ?6)")                                              \
+  X(ST_CLIENT_SET_SECRET, "UPDATE clients SET secret_salt = ?2, "            \
+                          "secret_hash = ?3 WHERE client_id = ?1")             \
   X(ST_CLIENT_GET, "SELECT app_client_id, org_id, secret_salt, secret_hash, "  \
                    "api_key FROM clients WHERE client_id = ?1")                \
   X(ST_TOKEN_PUT, "INSERT INTO tokens (token, client_id, principal, scopes, "  \
@@ -1040,6 +1042,20 @@ store_status store_client_put(store *s, const char *client_id,
   }
   bind_text(st, 6, api_key);
   return store_run(s, st, "client put");
+}
+
+store_status store_client_set_secret(store *s, const char *client_id,
+                                     const char *secret) {
+  sqlite3_stmt *st = store_stmt(s, ST_CLIENT_SET_SECRET);
+  if (!st)
+    return STORE_ERROR;
+  char salt[33], hash[65];
+  ids_random_hex(16, salt);
+  store_salted_hash(salt, secret, hash);
+  bind_text(st, 1, client_id);
+  bind_text(st, 2, salt);
+  bind_text(st, 3, hash);
+  return store_run(s, st, "client set secret");
 }
 
 store_status store_client_check(store *s, const char *client_id,

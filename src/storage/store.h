@@ -151,6 +151,9 @@ typedef struct store_client {
 store_status store_client_put(store *s, const char *client_id,
                               const char *app_client_id, const char *org_id,
                               const char *secret, const char *api_key);
+/* Replaces a client's secret (stored salted and hashed). */
+store_status store_client_set_secret(store *s, const char *client_id,
+                                     const char *secret);
 /* Looks up a client and, when secret is not NULL, checks it. STORE_NONE when
  * unknown or the secret is wrong. */
 store_status store_client_check(store *s, const char *client_id,
