@@ -376,8 +376,8 @@ START_TEST(test_monthly_counters_and_allowances) {
   static const char *const wrong[] = {"--allowances", "nonsense=1", NULL};
   char out[256];
   /* it_run_to_exit puts the binary first itself. */
-  const char *args[] = {wrong[0], wrong[1], "--db", ":memory:", "--port", "0",
-                        NULL};
+  const char *args[] = {
+      wrong[0], wrong[1], "--db", ":memory:", "--port", "0", NULL};
   ck_assert_int_ne(it_run_to_exit(args, 5000, out, sizeof out), 0);
 }
 END_TEST

@@ -2450,9 +2450,12 @@ END_TEST
  * printed); a configured secret was never printed again. The configured
  * secret wins, and what is printed always works. */
 START_TEST(test_restart_with_another_secret_prints_what_works) {
-  static const char *flags[] = {"--client-id",     "qa-id",
-                                "--client-secret", "first-secret",
-                                "--api-key",       "",
+  static const char *flags[] = {"--client-id",
+                                "qa-id",
+                                "--client-secret",
+                                "first-secret",
+                                "--api-key",
+                                "",
                                 NULL};
   it_server srv;
   start_own(&srv, flags);
@@ -2486,8 +2489,9 @@ START_TEST(test_banner_quotes_values_for_the_shell) {
                                       NULL};
   it_server srv;
   start_own(&srv, flags);
-  ck_assert_msg(strstr(srv.banner, "LAS_CLIENT_SECRET='p+q/r:s%t=u v'\\''%41'\n"),
-                "not shell-quoted:\n%s", srv.banner);
+  ck_assert_msg(
+      strstr(srv.banner, "LAS_CLIENT_SECRET='p+q/r:s%t=u v'\\''%41'\n"),
+      "not shell-quoted:\n%s", srv.banner);
   stop_own(&srv);
 }
 END_TEST

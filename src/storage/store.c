@@ -76,7 +76,7 @@
   X(ST_CLIENT_PUT, "INSERT INTO clients (client_id, app_client_id, org_id, "   \
                    "secret_salt, secret_hash, api_key) VALUES (?1, ?2, ?3, "   \
                    "?4, ?5, ?6)")                                              \
-  X(ST_CLIENT_SET_SECRET, "UPDATE clients SET secret_salt = ?2, "            \
+  X(ST_CLIENT_SET_SECRET, "UPDATE clients SET secret_salt = ?2, "              \
                           "secret_hash = ?3 WHERE client_id = ?1")             \
   X(ST_CLIENT_GET, "SELECT app_client_id, org_id, secret_salt, secret_hash, "  \
                    "api_key FROM clients WHERE client_id = ?1")                \
