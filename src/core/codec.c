@@ -122,6 +122,25 @@ int codec_hex_value(char c) {
   return -1;
 }
 
+size_t codec_percent_decode(const char *in, size_t len, bool plus, char *out,
+                            bool *well_formed) {
+  size_t o = 0;
+  for (size_t i = 0; i < len; i++) {
+    int hi, lo;
+    if (in[i] == '%' && i + 2 < len && (hi = codec_hex_value(in[i + 1])) >= 0 &&
+        (lo = codec_hex_value(in[i + 2])) >= 0) {
+      out[o++] = (char)(hi * 16 + lo);
+      i += 2;
+    } else {
+      if (in[i] == '%' && well_formed)
+        *well_formed = false;
+      out[o++] = plus && in[i] == '+' ? ' ' : in[i];
+    }
+  }
+  out[o] = '\0';
+  return o;
+}
+
 bool codec_equal_ct(const char *a, const char *b) {
   size_t la = strlen(a), lb = strlen(b);
   unsigned char diff = la != lb;

@@ -32,6 +32,13 @@ bool codec_equal_ct(const char *a, const char *b);
 /* The value of a hex digit (either case), or -1. */
 int codec_hex_value(char c);
 
+/* Percent-decodes in[0..len) into out (room for len + 1 bytes) and ends it
+ * with a NUL; with `plus`, '+' is a space (form encoding). A '%' not
+ * followed by two hex digits stays as it is, and *well_formed (when not
+ * NULL) is then cleared. Returns the decoded length (NULs inside count). */
+size_t codec_percent_decode(const char *in, size_t len, bool plus, char *out,
+                            bool *well_formed);
+
 /* URL-safe base64 (RFC 4648 §5) without padding; malloc'ed. */
 char *codec_b64url_encode_alloc(const void *data, size_t len);
 /* Decodes URL-safe base64 without padding ('=' refused; a length of 4k+1 is

@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include "core/clock.h"
+#include "core/codec.h"
 #include "core/log.h"
 #include "http/guard.h"
 #include "routing/dispatch.h"
@@ -125,35 +126,6 @@ static enum MHD_Result http_send(struct MHD_Connection *c, http_req *hr,
 
 /* ---- the request target ---- */
 
-static int http_hex(char ch) {
-  if (ch >= '0' && ch <= '9')
-    return ch - '0';
-  if (ch >= 'a' && ch <= 'f')
-    return ch - 'a' + 10;
-  if (ch >= 'A' && ch <= 'F')
-    return ch - 'A' + 10;
-  return -1;
-}
-
-/* Percent-decodes in[0..len) into out as libmicrohttpd does (a '%' not
- * followed by two hex digits stays as it is); in the query '+' is a space.
- * Writes a terminating NUL; returns the decoded length. */
-static size_t http_unescape(const char *in, size_t len, bool plus, char *out) {
-  size_t o = 0;
-  for (size_t i = 0; i < len; i++) {
-    int hi, lo;
-    if (in[i] == '%' && i + 2 < len && (hi = http_hex(in[i + 1])) >= 0 &&
-        (lo = http_hex(in[i + 2])) >= 0) {
-      out[o++] = (char)(hi * 16 + lo);
-      i += 2;
-    } else {
-      out[o++] = plus && in[i] == '+' ? ' ' : in[i];
-    }
-  }
-  out[o] = '\0';
-  return o;
-}
-
 /* Parses a request target that is within the length limit. */
 static http_req *http_parse_target(const http_server *srv, const char *uri,
                                    size_t len) {
@@ -191,7 +163,7 @@ static http_req *http_parse_target(const http_server *srv, const char *uri,
   hr->query = (api_param *)(void *)hr->text;
   char *out = hr->text + params;
   hr->path = out;
-  size_t dlen = http_unescape(uri, path_len, false, out);
+  size_t dlen = codec_percent_decode(uri, path_len, false, out, NULL);
   if (memchr(out, '\0', dlen)) {
     hr->early = api_errf(ERR_BAD_REQUEST, "path: contains a NUL byte (%%00)");
     return hr;
@@ -208,7 +180,8 @@ static http_req *http_parse_target(const http_server *srv, const char *uri,
       const char *kend = eq ? eq : stop;
       api_param *a = &hr->query[hr->n_query++];
       a->key = out;
-      size_t klen = http_unescape(p, (size_t)(kend - p), true, out);
+      size_t klen =
+          codec_percent_decode(p, (size_t)(kend - p), true, out, NULL);
       if (memchr(out, '\0', klen)) {
         hr->early = api_errf(ERR_BAD_REQUEST,
                              "query: the name of parameter %zu contains a NUL "
@@ -225,7 +198,8 @@ static http_req *http_parse_target(const http_server *srv, const char *uri,
         continue;
       }
       a->value = out;
-      size_t vlen = http_unescape(eq + 1, (size_t)(stop - eq - 1), true, out);
+      size_t vlen = codec_percent_decode(eq + 1, (size_t)(stop - eq - 1), true,
+                                         out, NULL);
       if (memchr(out, '\0', vlen)) {
         hr->early = api_errf(ERR_BAD_REQUEST,
                              "query: value of %s contains a NUL byte", a->key);

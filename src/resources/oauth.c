@@ -43,25 +43,8 @@ static api_response oauth_error(unsigned status, const char *error,
 static char *oauth_form_decode(const char *src, size_t n, size_t *out_len,
                                bool *strict) {
   char *dst = malloc(n + 1);
-  if (!dst)
-    return NULL;
-  size_t o = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (src[i] == '+') {
-      dst[o++] = ' ';
-    } else if (src[i] == '%' && i + 2 < n && codec_hex_value(src[i + 1]) >= 0 &&
-               codec_hex_value(src[i + 2]) >= 0) {
-      dst[o++] = (char)(codec_hex_value(src[i + 1]) * 16 +
-                        codec_hex_value(src[i + 2]));
-      i += 2;
-    } else {
-      if (src[i] == '%' && strict)
-        *strict = false;
-      dst[o++] = src[i];
-    }
-  }
-  dst[o] = '\0';
-  *out_len = o;
+  if (dst)
+    *out_len = codec_percent_decode(src, n, true, dst, strict);
   return dst;
 }
 
