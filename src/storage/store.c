@@ -632,6 +632,9 @@ static json_t *store_load_body(sqlite3_stmt *st, int col) {
 /* The object stored as text[0..len): a NEW tree, from the connection's
  * cache of parsed texts when it holds this text. */
 static json_t *store_parse_cached(store *s, const char *text, size_t len) {
+  /* Texts too long to keep are never in the cache: no hash to compute. */
+  if (len > STORE_PARSED_MAX_TEXT)
+    return json_loadb(text, len, JSON_DISABLE_EOF_CHECK, NULL);
   uint64_t h = 1469598103934665603ull;
   for (size_t i = 0; i < len; i++)
     h = (h ^ (unsigned char)text[i]) * 1099511628211ull;
@@ -639,7 +642,7 @@ static json_t *store_parse_cached(store *s, const char *text, size_t len) {
   if (slot->tree && slot->len == len && memcmp(slot->text, text, len) == 0)
     return json_deep_copy(slot->tree);
   json_t *tree = json_loadb(text, len, JSON_DISABLE_EOF_CHECK, NULL);
-  if (!tree || len > STORE_PARSED_MAX_TEXT)
+  if (!tree)
     return tree;
   char *copy = malloc(len);
   json_t *kept = copy ? json_deep_copy(tree) : NULL;
@@ -1024,6 +1027,15 @@ static void store_salted_hash(const char *salt, const char *secret,
   free(buf);
 }
 
+/* Binds a fresh salt at index i and the salted hash of secret at i + 1. */
+static void bind_salted_hash(sqlite3_stmt *st, int i, const char *secret) {
+  char salt[33], hash[65];
+  ids_random_hex(16, salt);
+  store_salted_hash(salt, secret, hash);
+  bind_text(st, i, salt);
+  bind_text(st, i + 1, hash);
+}
+
 store_status store_client_put(store *s, const char *client_id,
                               const char *app_client_id, const char *org_id,
                               const char *secret, const char *api_key) {
@@ -1033,13 +1045,8 @@ store_status store_client_put(store *s, const char *client_id,
   bind_text(st, 1, client_id);
   bind_text(st, 2, app_client_id);
   bind_text(st, 3, org_id);
-  if (secret) {
-    char salt[33], hash[65];
-    ids_random_hex(16, salt);
-    store_salted_hash(salt, secret, hash);
-    bind_text(st, 4, salt);
-    bind_text(st, 5, hash);
-  }
+  if (secret)
+    bind_salted_hash(st, 4, secret);
   bind_text(st, 6, api_key);
   return store_run(s, st, "client put");
 }
@@ -1049,12 +1056,8 @@ store_status store_client_set_secret(store *s, const char *client_id,
   sqlite3_stmt *st = store_stmt(s, ST_CLIENT_SET_SECRET);
   if (!st)
     return STORE_ERROR;
-  char salt[33], hash[65];
-  ids_random_hex(16, salt);
-  store_salted_hash(salt, secret, hash);
   bind_text(st, 1, client_id);
-  bind_text(st, 2, salt);
-  bind_text(st, 3, hash);
+  bind_salted_hash(st, 2, secret);
   return store_run(s, st, "client set secret");
 }
 
@@ -1147,14 +1150,10 @@ store_status store_password_put(store *s, const char *username,
   sqlite3_stmt *st = store_stmt(s, ST_PASSWORD_PUT);
   if (!st)
     return STORE_ERROR;
-  char salt[33], hash[65];
-  ids_random_hex(16, salt);
-  store_salted_hash(salt, password, hash);
   bind_text(st, 1, username);
   bind_text(st, 2, user_id);
   bind_text(st, 3, org_id);
-  bind_text(st, 4, salt);
-  bind_text(st, 5, hash);
+  bind_salted_hash(st, 4, password);
   return store_run(s, st, "password put");
 }
 
