@@ -107,14 +107,21 @@ static void fuzz_env_token(fuzz_env *env) {
   api_response_free(&r);
 }
 
+void fuzz_schemas_ready(void) {
+  static bool ready;
+  char err[256];
+  if (!ready && !schemas_init(err, sizeof err))
+    fuzz_fail("schemas: %s", err);
+  ready = true;
+}
+
 void fuzz_env_open(fuzz_env *env) {
   char err[512];
   if (fuzz_env_opened) {
     store_global_close();
   } else {
     log_set_level(LOG_OFF);
-    if (!schemas_init(err, sizeof err))
-      fuzz_fail("schemas: %s", err);
+    fuzz_schemas_ready();
     atexit(fuzz_env_close);
     fuzz_env_opened = true;
   }

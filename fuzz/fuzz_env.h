@@ -27,6 +27,9 @@ typedef struct fuzz_env {
   char token[128]; /* access token of the bootstrap client, all scopes */
 } fuzz_env;
 
+/* Compiles the embedded schemas, once. */
+void fuzz_schemas_ready(void);
+
 /* Opens the database (first call) or replaces it with a fresh one (later
  * calls), so a long run does not grow it without bound. */
 void fuzz_env_open(fuzz_env *env);

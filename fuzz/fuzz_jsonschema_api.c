@@ -6,6 +6,7 @@
  *
  * Findings: a crash, sanitizer report or hang; a validator whose answer
  * changes with the error buffer; a failure without a message. */
+#include "fuzz_env.h"
 #include "validation/schema_blobs.h"
 #include "validation/schemas.h"
 
@@ -17,15 +18,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static bool ready;
-  if (!ready) {
-    char err[256];
-    if (!schemas_init(err, sizeof err)) {
-      fprintf(stderr, "schemas: %s\n", err);
-      abort();
-    }
-    ready = true;
-  }
+  fuzz_schemas_ready();
   if (size == 0)
     return 0;
   const char *text = (const char *)data;

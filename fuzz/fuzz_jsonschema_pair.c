@@ -7,6 +7,7 @@
  * Findings: a crash, sanitizer report or hang; a compile failure without a
  * reason; an invalid instance without a message; an answer that changes with
  * the error buffer. */
+#include "fuzz_env.h"
 #include "validation/schemas.h"
 
 #include <stdint.h>
@@ -29,15 +30,7 @@ static json_t *fuzz_loader(const char *uri, void *ctx) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static bool ready;
-  if (!ready) {
-    char err[256];
-    if (!schemas_init(err, sizeof err)) {
-      fprintf(stderr, "schemas: %s\n", err);
-      abort();
-    }
-    ready = true;
-  }
+  fuzz_schemas_ready();
   const char *text = (const char *)data;
   const char *sep = memmem(text, size, "\n%%\n", 4);
   if (!sep)
