@@ -26,21 +26,54 @@ json_t *logs_event(int64_t at_us, const char *message) {
   return json_pack("{s:s, s:s}", "timestamp", when, "message", message);
 }
 
-store_status logs_write(store *s, const char *org_id,
-                        const char *transition_id, int64_t start_us,
-                        json_t *events) {
+store_status logs_create(store *s, const char *org_id, const logs_ref *ref,
+                         int64_t start_us, json_t *events,
+                         char id_out[IDS_MAX_LEN]) {
   char id[IDS_MAX_LEN], start[CLOCK_ISO_LEN];
   ids_new(log_kind.kind, id, sizeof id);
   clock_format_iso(start_us, start, sizeof start);
-  json_t *log = json_pack("{s:s, s:s, s:n, s:n, s:n, s:s, s:o}", "logId", id,
-                          "transitionId", transition_id,
-                          "transitionExecutionId", "workflowId",
-                          "workflowExecutionId", "startTime", start, "events",
-                          events);
+  json_t *log = json_pack(
+      "{s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:o}", "logId", id, "transitionId",
+      ref->transition_id, "transitionExecutionId",
+      ref->transition_execution_id, "workflowId", ref->workflow_id,
+      "workflowExecutionId", ref->workflow_execution_id, "startTime", start,
+      "events", events ? events : json_array());
+  if (!log)
+    return STORE_ERROR;
   store_obj_key key = {log_kind.kind, org_id, id};
   store_status st = store_obj_insert(s, &key, NULL, NULL, log);
   json_decref(log);
+  if (st == STORE_ONE && id_out)
+    memcpy(id_out, id, sizeof id);
   return st;
+}
+
+store_status logs_append(store *s, const char *org_id, const char *log_id,
+                         json_t *events) {
+  store_obj_key key = {log_kind.kind, org_id, log_id};
+  json_t *log = NULL;
+  store_status st = store_obj_get(s, &key, &log);
+  if (st != STORE_ONE) {
+    json_decref(events);
+    return st;
+  }
+  json_t *list = json_object_get(log, "events");
+  if (!json_is_array(list)) {
+    list = json_array();
+    json_object_set_new(log, "events", list);
+  }
+  json_array_extend(list, events);
+  json_decref(events);
+  st = store_obj_update(s, &key, NULL, NULL, log);
+  json_decref(log);
+  return st;
+}
+
+store_status logs_write(store *s, const char *org_id,
+                        const char *transition_id, int64_t start_us,
+                        json_t *events) {
+  logs_ref ref = {.transition_id = transition_id};
+  return logs_create(s, org_id, &ref, start_us, events, NULL);
 }
 
 /* One optional filter: its query name, the id kind it must be, and where

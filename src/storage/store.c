@@ -1,6 +1,7 @@
 /* SQLite behind the store interface: connections, migrations, transactions
  * and one prepared statement per query. */
 #include "storage/store.h"
+#include "storage/store_internal.h"
 
 #include "storage/walbuf.h"
 
@@ -140,9 +141,18 @@ typedef struct store_parsed {
   json_t *tree;
 } store_parsed;
 
+/* Statements of the concern files, keyed by their SQL text's address (see
+ * store_stmt_sql); open addressing, never full in practice. */
+enum { STORE_SQL_SLOTS = 256 };
+typedef struct store_sql_slot {
+  const char *sql;
+  sqlite3_stmt *st;
+} store_sql_slot;
+
 struct store {
   sqlite3 *db;
   sqlite3_stmt *stmts[ST__COUNT];
+  store_sql_slot sql_slots[STORE_SQL_SLOTS];
   store_parsed parsed[STORE_PARSED_SLOTS];
   bool revoked_credentials; /* in the open transaction */
   bool added_jobs;          /* in the open transaction */
@@ -172,6 +182,8 @@ static void store_close(store *s) {
     return;
   for (int i = 0; i < ST__COUNT; i++)
     sqlite3_finalize(s->stmts[i]);
+  for (int i = 0; i < STORE_SQL_SLOTS; i++)
+    sqlite3_finalize(s->sql_slots[i].st);
   for (int i = 0; i < STORE_PARSED_SLOTS; i++) {
     free(s->parsed[i].text);
     json_decref(s->parsed[i].tree);
@@ -187,7 +199,7 @@ static void store_key_make(void) {
   pthread_key_create(&store_key, store_key_destroy);
 }
 
-static store_status store_fail(store *s, const char *what) {
+store_status store_fail(store *s, const char *what) {
   int code = sqlite3_extended_errcode(s->db);
   if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
     return STORE_BUSY;
@@ -244,7 +256,35 @@ static sqlite3_stmt *store_stmt(store *s, store_stmt_id id) {
   return st;
 }
 
-static void bind_text(sqlite3_stmt *st, int idx, const char *v) {
+sqlite3_stmt *store_stmt_sql(store *s, const char *sql) {
+  size_t h = ((uintptr_t)sql >> 3) % STORE_SQL_SLOTS;
+  for (size_t n = 0; n < STORE_SQL_SLOTS; n++, h = (h + 1) % STORE_SQL_SLOTS) {
+    store_sql_slot *slot = &s->sql_slots[h];
+    if (slot->sql == sql) {
+      sqlite3_reset(slot->st);
+      sqlite3_clear_bindings(slot->st);
+      return slot->st;
+    }
+    if (slot->sql)
+      continue;
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                           &slot->st, NULL) != SQLITE_OK) {
+      log_msg(LOG_ERROR, "store: prepare failed: %s: %s", sql,
+              sqlite3_errmsg(s->db));
+      sqlite3_finalize(slot->st);
+      slot->st = NULL;
+      return NULL;
+    }
+    slot->sql = sql;
+    return slot->st;
+  }
+  log_msg(LOG_ERROR, "store: more than %d cached statements", STORE_SQL_SLOTS);
+  return NULL;
+}
+
+void store_note_jobs_added(store *s) { s->added_jobs = true; }
+
+void store_bind_text(sqlite3_stmt *st, int idx, const char *v) {
   if (v)
     sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT);
   else
@@ -252,7 +292,7 @@ static void bind_text(sqlite3_stmt *st, int idx, const char *v) {
 }
 
 /* Runs a statement that returns no rows. */
-static store_status store_run(store *s, sqlite3_stmt *st, const char *what) {
+store_status store_run(store *s, sqlite3_stmt *st, const char *what) {
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
   if (rc == SQLITE_DONE)
@@ -265,7 +305,7 @@ static store_status store_run(store *s, sqlite3_stmt *st, const char *what) {
   return store_fail(s, what);
 }
 
-static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t size) {
+void store_copy_col(sqlite3_stmt *st, int col, char *dst, size_t size) {
   const unsigned char *v = sqlite3_column_text(st, col);
   snprintf(dst, size, "%s", v ? (const char *)v : "");
 }
@@ -595,14 +635,14 @@ void store_read_end(store *s) {
 
 /* ---- objects ---- */
 
-static char *store_dump(const json_t *body) {
+char *store_dump(const json_t *body) {
   return json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
 }
 
 static void bind_key(sqlite3_stmt *st, const store_obj_key *key) {
-  bind_text(st, 1, key->id);
-  bind_text(st, 2, key->kind);
-  bind_text(st, 3, key->org_id);
+  store_bind_text(st, 1, key->id);
+  store_bind_text(st, 2, key->kind);
+  store_bind_text(st, 3, key->org_id);
 }
 
 store_status store_obj_insert(store *s, const store_obj_key *key,
@@ -614,11 +654,11 @@ store_status store_obj_insert(store *s, const store_obj_key *key,
     free(text);
     return STORE_ERROR;
   }
-  bind_text(st, 1, key->kind);
-  bind_text(st, 2, key->id);
-  bind_text(st, 3, key->org_id);
-  bind_text(st, 4, parent_id);
-  bind_text(st, 5, group_id);
+  store_bind_text(st, 1, key->kind);
+  store_bind_text(st, 2, key->id);
+  store_bind_text(st, 3, key->org_id);
+  store_bind_text(st, 4, parent_id);
+  store_bind_text(st, 5, group_id);
   sqlite3_bind_text(st, 6, text, -1, free);
   return store_run(s, st, "insert");
 }
@@ -717,8 +757,8 @@ store_status store_obj_update(store *s, const store_obj_key *key,
     return STORE_ERROR;
   }
   bind_key(st, key);
-  bind_text(st, 4, parent_id);
-  bind_text(st, 5, group_id);
+  store_bind_text(st, 4, parent_id);
+  store_bind_text(st, 5, group_id);
   sqlite3_bind_text(st, 6, text, -1, free);
   store_status r = store_run(s, st, "update");
   if (r == STORE_ONE && sqlite3_changes(s->db) == 0)
@@ -739,7 +779,7 @@ store_status store_obj_delete(store *s, const store_obj_key *key) {
     sqlite3_stmt *tokens = store_stmt(s, ST_TOKEN_DELETE_PRINCIPAL);
     if (!tokens)
       return STORE_ERROR;
-    bind_text(tokens, 1, key->id);
+    store_bind_text(tokens, 1, key->id);
     store_status r = store_run(s, tokens, "user tokens");
     if (r != STORE_ONE)
       return r;
@@ -769,8 +809,8 @@ int64_t store_obj_count(store *s, const char *kind, const char *org_id) {
   sqlite3_stmt *st = store_stmt(s, ST_OBJ_COUNT);
   if (!st)
     return -1;
-  bind_text(st, 1, org_id);
-  bind_text(st, 2, kind);
+  store_bind_text(st, 1, org_id);
+  store_bind_text(st, 2, kind);
   return store_count_stmt(s, st);
 }
 
@@ -779,9 +819,9 @@ int64_t store_obj_count_parent(store *s, const char *kind, const char *org_id,
   sqlite3_stmt *st = store_stmt(s, ST_OBJ_COUNT_PARENT);
   if (!st)
     return -1;
-  bind_text(st, 1, org_id);
-  bind_text(st, 2, kind);
-  bind_text(st, 3, parent_id);
+  store_bind_text(st, 1, org_id);
+  store_bind_text(st, 2, kind);
+  store_bind_text(st, 3, parent_id);
   return store_count_stmt(s, st);
 }
 
@@ -875,8 +915,8 @@ static store_status store_page_read(store *s, const store_page_query *q,
   sqlite3_stmt *st = store_stmt(s, which);
   if (!st)
     return STORE_ERROR;
-  bind_text(st, 1, q->org_id);
-  bind_text(st, 2, q->kind);
+  store_bind_text(st, 1, q->org_id);
+  store_bind_text(st, 2, q->kind);
   sqlite3_bind_int64(st, 3, q->after_seq);
   sqlite3_bind_int(st, 4, q->limit + 1);
   char *p = q->parent_ids ? store_dump(q->parent_ids) : NULL;
@@ -897,14 +937,14 @@ store_status store_log_page(store *s, const char *org_id,
       store_stmt(s, f->descending ? ST_LOG_PAGE_DESC : ST_LOG_PAGE_ASC);
   if (!st)
     return STORE_ERROR;
-  bind_text(st, 1, org_id);
+  store_bind_text(st, 1, org_id);
   sqlite3_bind_int64(st, 3,
                      f->descending && after_seq == 0 ? INT64_MAX : after_seq);
   sqlite3_bind_int(st, 4, limit + 1);
-  bind_text(st, 5, f->transition_id);
-  bind_text(st, 6, f->transition_execution_id);
-  bind_text(st, 7, f->workflow_id);
-  bind_text(st, 8, f->workflow_execution_id);
+  store_bind_text(st, 5, f->transition_id);
+  store_bind_text(st, 6, f->transition_execution_id);
+  store_bind_text(st, 7, f->workflow_id);
+  store_bind_text(st, 8, f->workflow_execution_id);
   store_page_sink sink = {.items = json_array()};
   *last_seq = after_seq;
   store_status r = store_page_collect(s, st, limit, &sink, last_seq, more);
@@ -979,7 +1019,7 @@ store_status store_blob_put(store *s, const char *id, const void *data,
   sqlite3_stmt *st = store_stmt(s, ST_BLOB_PUT);
   if (!st)
     return STORE_ERROR;
-  bind_text(st, 1, id);
+  store_bind_text(st, 1, id);
   sqlite3_bind_blob64(st, 2, data, len, SQLITE_STATIC);
   return store_run(s, st, "blob put");
 }
@@ -988,7 +1028,7 @@ store_status store_blob_get(store *s, const char *id, char **out, size_t *len) {
   sqlite3_stmt *st = store_stmt(s, ST_BLOB_GET);
   if (!st)
     return STORE_ERROR;
-  bind_text(st, 1, id);
+  store_bind_text(st, 1, id);
   int rc = sqlite3_step(st);
   store_status result = STORE_NONE;
   if (rc == SQLITE_ROW) {
@@ -1032,8 +1072,8 @@ static void bind_salted_hash(sqlite3_stmt *st, int i, const char *secret) {
   char salt[33], hash[65];
   ids_random_hex(16, salt);
   store_salted_hash(salt, secret, hash);
-  bind_text(st, i, salt);
-  bind_text(st, i + 1, hash);
+  store_bind_text(st, i, salt);
+  store_bind_text(st, i + 1, hash);
 }
 
 store_status store_client_put(store *s, const char *client_id,
@@ -1042,12 +1082,12 @@ store_status store_client_put(store *s, const char *client_id,
   sqlite3_stmt *st = store_stmt(s, ST_CLIENT_PUT);
   if (!st)
     return STORE_ERROR;
-  bind_text(st, 1, client_id);
-  bind_text(st, 2, app_client_id);
-  bind_text(st, 3, org_id);
+  store_bind_text(st, 1, client_id);
+  store_bind_text(st, 2, app_client_id);
+  store_bind_text(st, 3, org_id);
   if (secret)
     bind_salted_hash(st, 4, secret);
-  bind_text(st, 6, api_key);
+  store_bind_text(st, 6, api_key);
   return store_run(s, st, "client put");
 }
 
@@ -1056,7 +1096,7 @@ store_status store_client_set_secret(store *s, const char *client_id,
   sqlite3_stmt *st = store_stmt(s, ST_CLIENT_SET_SECRET);
   if (!st)
     return STORE_ERROR;
-  bind_text(st, 1, client_id);
+  store_bind_text(st, 1, client_id);
   bind_salted_hash(st, 2, secret);
   return store_run(s, st, "client set secret");
 }
@@ -1066,7 +1106,7 @@ store_status store_client_check(store *s, const char *client_id,
   sqlite3_stmt *st = store_stmt(s, ST_CLIENT_GET);
   if (!st)
     return STORE_ERROR;
-  bind_text(st, 1, client_id);
+  store_bind_text(st, 1, client_id);
   int rc = sqlite3_step(st);
   store_status result = STORE_NONE;
   if (rc == SQLITE_ROW) {
@@ -1083,9 +1123,9 @@ store_status store_client_check(store *s, const char *client_id,
     }
     if (ok) {
       snprintf(out->client_id, sizeof out->client_id, "%s", client_id);
-      copy_col(st, 0, out->app_client_id, sizeof out->app_client_id);
-      copy_col(st, 1, out->org_id, sizeof out->org_id);
-      copy_col(st, 4, out->api_key, sizeof out->api_key);
+      store_copy_col(st, 0, out->app_client_id, sizeof out->app_client_id);
+      store_copy_col(st, 1, out->org_id, sizeof out->org_id);
+      store_copy_col(st, 4, out->api_key, sizeof out->api_key);
       out->has_secret = hash != NULL;
       result = STORE_ONE;
     }
@@ -1104,7 +1144,7 @@ store_status store_token_put(store *s, const char *token, const char *client_id,
   sqlite3_stmt *prune = store_stmt(s, ST_TOKEN_PRUNE);
   if (!prune)
     return STORE_ERROR;
-  bind_text(prune, 1, client_id);
+  store_bind_text(prune, 1, client_id);
   sqlite3_bind_int64(prune, 2, clock_now_us());
   store_status pruned = store_run(s, prune, "token prune");
   if (pruned != STORE_ONE)
@@ -1112,10 +1152,10 @@ store_status store_token_put(store *s, const char *token, const char *client_id,
   sqlite3_stmt *st = store_stmt(s, ST_TOKEN_PUT);
   if (!st)
     return STORE_ERROR;
-  bind_text(st, 1, token);
-  bind_text(st, 2, client_id);
-  bind_text(st, 3, principal);
-  bind_text(st, 4, scopes);
+  store_bind_text(st, 1, token);
+  store_bind_text(st, 2, client_id);
+  store_bind_text(st, 3, principal);
+  store_bind_text(st, 4, scopes);
   sqlite3_bind_int64(st, 5, expires_us);
   return store_run(s, st, "token put");
 }
@@ -1125,16 +1165,16 @@ store_status store_token_get(store *s, const char *token,
   sqlite3_stmt *st = store_stmt(s, ST_TOKEN_GET);
   if (!st)
     return STORE_ERROR;
-  bind_text(st, 1, token);
+  store_bind_text(st, 1, token);
   int rc = sqlite3_step(st);
   store_status result = STORE_NONE;
   if (rc == SQLITE_ROW) {
-    copy_col(st, 0, out->client_id, sizeof out->client_id);
-    copy_col(st, 1, out->app_client_id, sizeof out->app_client_id);
-    copy_col(st, 2, out->org_id, sizeof out->org_id);
-    copy_col(st, 3, out->principal, sizeof out->principal);
-    copy_col(st, 4, out->api_key, sizeof out->api_key);
-    copy_col(st, 5, out->scopes, sizeof out->scopes);
+    store_copy_col(st, 0, out->client_id, sizeof out->client_id);
+    store_copy_col(st, 1, out->app_client_id, sizeof out->app_client_id);
+    store_copy_col(st, 2, out->org_id, sizeof out->org_id);
+    store_copy_col(st, 3, out->principal, sizeof out->principal);
+    store_copy_col(st, 4, out->api_key, sizeof out->api_key);
+    store_copy_col(st, 5, out->scopes, sizeof out->scopes);
     out->expires_us = sqlite3_column_int64(st, 6);
     result = STORE_ONE;
   } else if (rc != SQLITE_DONE) {
@@ -1150,9 +1190,9 @@ store_status store_password_put(store *s, const char *username,
   sqlite3_stmt *st = store_stmt(s, ST_PASSWORD_PUT);
   if (!st)
     return STORE_ERROR;
-  bind_text(st, 1, username);
-  bind_text(st, 2, user_id);
-  bind_text(st, 3, org_id);
+  store_bind_text(st, 1, username);
+  store_bind_text(st, 2, user_id);
+  store_bind_text(st, 3, org_id);
   bind_salted_hash(st, 4, password);
   return store_run(s, st, "password put");
 }
@@ -1163,7 +1203,7 @@ store_status store_password_check(store *s, const char *username,
   sqlite3_stmt *st = store_stmt(s, ST_PASSWORD_GET);
   if (!st)
     return STORE_ERROR;
-  bind_text(st, 1, username);
+  store_bind_text(st, 1, username);
   int rc = sqlite3_step(st);
   store_status result = STORE_NONE;
   if (rc == SQLITE_ROW) {
@@ -1171,8 +1211,8 @@ store_status store_password_check(store *s, const char *username,
     store_salted_hash((const char *)sqlite3_column_text(st, 2), password,
                       computed);
     if (codec_equal_ct(computed, (const char *)sqlite3_column_text(st, 3))) {
-      copy_col(st, 0, user_id, 64);
-      copy_col(st, 1, org_id, 64);
+      store_copy_col(st, 0, user_id, 64);
+      store_copy_col(st, 1, org_id, 64);
       result = STORE_ONE;
     }
   } else if (rc != SQLITE_DONE) {
@@ -1257,9 +1297,9 @@ store_status store_usage_add(store *s, const char *org_id, const char *month,
   sqlite3_stmt *st = store_stmt(s, ST_USAGE_ADD);
   if (!st)
     return STORE_ERROR;
-  bind_text(st, 1, org_id);
-  bind_text(st, 2, month);
-  bind_text(st, 3, kind);
+  store_bind_text(st, 1, org_id);
+  store_bind_text(st, 2, month);
+  store_bind_text(st, 3, kind);
   store_status r = STORE_ONE;
   if (sqlite3_step(st) == SQLITE_ROW)
     *count = sqlite3_column_int64(st, 0);
@@ -1277,9 +1317,9 @@ int64_t store_usage_get(store *s, const char *org_id, const char *month,
   sqlite3_stmt *st = store_stmt(s, ST_USAGE_GET);
   if (!st)
     return -1;
-  bind_text(st, 1, org_id);
-  bind_text(st, 2, month);
-  bind_text(st, 3, kind);
+  store_bind_text(st, 1, org_id);
+  store_bind_text(st, 2, month);
+  store_bind_text(st, 3, kind);
   int64_t n = 0;
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW)
@@ -1303,9 +1343,9 @@ store_status store_job_add(store *s, const char *kind, const char *target_id,
   sqlite3_stmt *st = store_stmt(s, ST_JOB_ADD);
   if (!st)
     return STORE_ERROR;
-  bind_text(st, 1, kind);
-  bind_text(st, 2, target_id);
-  bind_text(st, 3, org_id);
+  store_bind_text(st, 1, kind);
+  store_bind_text(st, 2, target_id);
+  store_bind_text(st, 3, org_id);
   sqlite3_bind_int64(st, 4, due_us);
   store_status r = store_run(s, st, "job add");
   if (r == STORE_ONE)
@@ -1322,7 +1362,7 @@ store_status store_job_ensure(store *s, const char *kind, const char *target_id,
   sqlite3_stmt *st = store_stmt(s, ST_JOB_EXISTS);
   if (!st)
     return STORE_ERROR;
-  bind_text(st, 1, kind);
+  store_bind_text(st, 1, kind);
   sqlite3_bind_int64(st, 2, due_us);
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
@@ -1342,9 +1382,9 @@ store_status store_job_take_due(store *s, int64_t now_us, store_job *out) {
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     out->id = sqlite3_column_int64(st, 0);
-    copy_col(st, 1, out->kind, sizeof out->kind);
-    copy_col(st, 2, out->target_id, sizeof out->target_id);
-    copy_col(st, 3, out->org_id, sizeof out->org_id);
+    store_copy_col(st, 1, out->kind, sizeof out->kind);
+    store_copy_col(st, 2, out->target_id, sizeof out->target_id);
+    store_copy_col(st, 3, out->org_id, sizeof out->org_id);
     out->due_us = sqlite3_column_int64(st, 4);
     r = STORE_ONE;
   } else if (rc != SQLITE_DONE) {
@@ -1366,7 +1406,7 @@ store_status store_meta_get(store *s, const char *key, char **out) {
   sqlite3_stmt *st = store_stmt(s, ST_META_GET);
   if (!st)
     return STORE_ERROR;
-  bind_text(st, 1, key);
+  store_bind_text(st, 1, key);
   int rc = sqlite3_step(st);
   store_status result = STORE_NONE;
   if (rc == SQLITE_ROW) {
@@ -1383,7 +1423,7 @@ store_status store_meta_put(store *s, const char *key, const char *value) {
   sqlite3_stmt *st = store_stmt(s, ST_META_PUT);
   if (!st)
     return STORE_ERROR;
-  bind_text(st, 1, key);
-  bind_text(st, 2, value);
+  store_bind_text(st, 1, key);
+  store_bind_text(st, 2, value);
   return store_run(s, st, "meta put");
 }

@@ -1,0 +1,34 @@
+/* What the store's concern files (src/storage/store_*.c) share with
+ * store.c. Nothing outside src/storage/ includes this: the rest of the
+ * program sees only store.h. */
+#ifndef LAS_STORAGE_STORE_INTERNAL_H
+#define LAS_STORAGE_STORE_INTERNAL_H
+
+#include "storage/store.h"
+
+#include <sqlite3.h>
+
+/* The connection's prepared statement for `sql`, reset and with its
+ * bindings cleared; NULL (logged) when it cannot be prepared. `sql` must be
+ * a string literal (or otherwise live for the whole process): statements are
+ * cached per connection under the pointer, so each concern file keeps its
+ * queries as static constants and prepares each once per connection. */
+sqlite3_stmt *store_stmt_sql(store *s, const char *sql);
+
+/* STORE_BUSY for lock contention, otherwise logs `what` and the SQLite
+ * message and returns STORE_ERROR. */
+store_status store_fail(store *s, const char *what);
+/* Binds text (copied) or, for NULL, SQL NULL. */
+void store_bind_text(sqlite3_stmt *st, int idx, const char *v);
+/* Steps a statement that returns no rows: STORE_ONE when done, STORE_NONE on
+ * a constraint violation, otherwise store_fail. Resets the statement. */
+store_status store_run(store *s, sqlite3_stmt *st, const char *what);
+/* Copies a text column into dst (empty for NULL), truncated to size. */
+void store_copy_col(sqlite3_stmt *st, int col, char *dst, size_t size);
+/* Compact JSON text of body (malloc'ed; caller frees), NULL on failure. */
+char *store_dump(const json_t *body);
+/* Tells the open write transaction that it scheduled background work, so
+ * that the job hook runs after it commits (as store_job_add does). */
+void store_note_jobs_added(store *s);
+
+#endif
