@@ -13,6 +13,7 @@
 #include "auth/auth.h"
 #include "storage/store.h"
 #include "validation/schemas.h"
+#include "workflows/scheduler.h"
 
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -103,6 +104,8 @@ int main(int argc, char **argv) {
   engine_set_processing_delay_ms(cfg.processing_delay_ms);
   engine_register("data-bundle", data_bundles_process);
   engine_register("retention", documents_expire);
+  engine_register(SCHEDULER_JOB, scheduler_step);
+  transition_exec_set_end_hook(scheduler_transition_ended);
   store_set_job_hook(engine_wake);
   if (!engine_start(err, sizeof err)) {
     store_global_close();

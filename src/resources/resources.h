@@ -84,4 +84,18 @@ LAS_HANDLER(users_get);
 LAS_HANDLER(users_update);
 LAS_HANDLER(users_delete);
 
+/* workflows.c */
+LAS_HANDLER(workflows_list);
+LAS_HANDLER(workflows_create);
+LAS_HANDLER(workflows_get);
+LAS_HANDLER(workflows_update);
+LAS_HANDLER(workflows_delete);
+
+/* workflow_executions.c */
+LAS_HANDLER(workflow_executions_list);
+LAS_HANDLER(workflow_executions_create);
+LAS_HANDLER(workflow_executions_get);
+LAS_HANDLER(workflow_executions_update);
+LAS_HANDLER(workflow_executions_delete);
+
 #endif
