@@ -29,48 +29,59 @@ static store_status wfx_workflow(const api_request *req) {
   return st;
 }
 
+/* A new execution as it starts (log_id NULL: not yet known). */
+static json_t *wfx_new_body(const char *id, const char *workflow_id,
+                            const json_t *input, const char *now,
+                            const char *log_id) {
+  return json_pack("{s:s, s:s, s:O, s:{}, s:s, s:s, s:n, s:s?, s:n, s:{}, "
+                   "s:[{s:s, s:s}], s:[]}",
+                   "executionId", id, "workflowId", workflow_id, "input", input,
+                   "output", "status", "running", "startTime", now, "endTime",
+                   "logId", log_id, "completedTaskLogId",
+                   "transitionExecutions", "events", "timestamp", now, "type",
+                   "ExecutionStarted", "completedBy");
+}
+
 LAS_HANDLER(workflow_executions_create) {
   const char *workflow_id = req->path_params[0];
-  store_status st = wfx_workflow(req);
-  json_t *definition = NULL;
+  json_t *wf = NULL, *definition = NULL;
+  store_status st = workflows_load(req, workflow_id, &wf);
   if (st == STORE_ONE)
     st = workflows_definition(req->db, workflow_id, &definition);
-  if (st != STORE_ONE)
+  if (st != STORE_ONE) {
+    json_decref(wf);
     return api_store_err(st);
+  }
   api_response used = organizations_consume(req, "workflowExecutions");
   if (used.status) {
+    json_decref(wf);
     json_decref(definition);
     return used;
   }
-  char id[IDS_MAX_LEN], log_id[IDS_MAX_LEN], msg[256];
+  char id[IDS_MAX_LEN], now[CLOCK_ISO_LEN];
   ids_new("workflow-execution", id, sizeof id);
-  snprintf(msg, sizeof msg, "workflow execution %s of workflow %s started", id,
-           workflow_id);
-  json_t *events = json_array();
-  json_array_append_new(events, logs_event(req->now_us, msg));
-  logs_ref ref = {SCHEDULER_LOG_TRANSITION, NULL, workflow_id, id};
-  st = logs_create(req->db, req->principal.org_id, &ref, req->now_us, events,
-                   log_id);
-  char now[CLOCK_ISO_LEN];
   clock_format_iso(req->now_us, now, sizeof now);
-  json_t *body =
-      json_pack("{s:s, s:s, s:O, s:{}, s:s, s:s, s:n, s:s, s:n, s:{}, "
-                "s:[{s:s, s:s}], s:[]}",
-                "executionId", id, "workflowId", workflow_id, "input",
-                json_object_get(req->body, "input"), "output", "status",
-                "running", "startTime", now, "endTime", "logId", log_id,
-                "completedTaskLogId", "transitionExecutions", "events",
-                "timestamp", now, "type", "ExecutionStarted", "completedBy");
-  if (st == STORE_ONE)
-    st = body ? scheduler_start(req->db, req->principal.org_id, workflow_id,
-                                definition, body, req->now_us)
-              : STORE_ERROR;
+  const json_t *input = json_object_get(req->body, "input");
+  json_t *body = wfx_new_body(id, workflow_id, input, now, NULL);
+  st = body ? scheduler_start(req->db, req->principal.org_id, wf, definition,
+                              body, req->now_us)
+            : STORE_ERROR;
+  json_decref(wf);
   json_decref(definition);
-  if (st != STORE_ONE) {
-    json_decref(body);
-    return api_store_err(st == STORE_NONE ? STORE_ERROR : st);
+  /* The answer is the execution as it started; the first states may have
+   * run already (see scheduler_start). */
+  json_t *started =
+      st == STORE_ONE
+          ? wfx_new_body(id, workflow_id, input, now,
+                         json_string_value(json_object_get(body, "logId")))
+          : NULL;
+  json_decref(body);
+  if (st != STORE_ONE || !started) {
+    json_decref(started);
+    return api_store_err(st == STORE_NONE || st == STORE_ONE ? STORE_ERROR
+                                                             : st);
   }
-  return api_ok(body);
+  return api_ok(started);
 }
 
 static bool wfx_status_ok(const char *s) {

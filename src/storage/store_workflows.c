@@ -13,8 +13,10 @@
  * depends on it, is written by the same statement. */
 static const char wfx_insert_sql[] =
     "INSERT INTO workflow_executions (seq, id, org_id, workflow_id, status, "
-    "end_key, body, state) SELECT n, ?1, ?2, ?3, ?4, " WFX_RUNNING_KEY
-    " + n, ?5, ?6 FROM (SELECT coalesce(max(seq), 0) + 1 AS n FROM "
+    "end_key, body, state) SELECT n, ?1, ?2, ?3, ?4, CASE WHEN ?7 THEN "
+    "(SELECT coalesce(max(end_key), 0) + 1 FROM workflow_executions WHERE "
+    "workflow_id = ?3 AND end_key < " WFX_RUNNING_KEY ") ELSE " WFX_RUNNING_KEY
+    " + n END, ?5, ?6 FROM (SELECT coalesce(max(seq), 0) + 1 AS n FROM "
     "workflow_executions)";
 static const char wfx_get_sql[] =
     "SELECT workflow_id, body, state FROM workflow_executions WHERE id = ?1 "
@@ -66,8 +68,8 @@ static void bind_json(sqlite3_stmt *st, int idx, const json_t *v, char **keep) {
 
 store_status store_wfx_insert(store *s, const char *org_id,
                               const char *workflow_id, const char *id,
-                              const char *status, const json_t *body,
-                              const json_t *state) {
+                              const char *status, bool ended,
+                              const json_t *body, const json_t *state) {
   sqlite3_stmt *st = store_stmt_sql(s, wfx_insert_sql);
   if (!st)
     return STORE_ERROR;
@@ -78,6 +80,7 @@ store_status store_wfx_insert(store *s, const char *org_id,
   store_bind_text(st, 4, status);
   bind_json(st, 5, body, &b);
   bind_json(st, 6, state, &x);
+  sqlite3_bind_int(st, 7, ended);
   store_status r = b && x ? store_run(s, st, "execution insert") : STORE_ERROR;
   sqlite3_clear_bindings(st);
   free(b);

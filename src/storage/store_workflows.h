@@ -11,11 +11,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Inserts a new execution (status is body's). */
+/* Inserts a new execution (status is body's; ended as in
+ * store_wfx_update). */
 store_status store_wfx_insert(store *s, const char *org_id,
                               const char *workflow_id, const char *id,
-                              const char *status, const json_t *body,
-                              const json_t *state);
+                              const char *status, bool ended,
+                              const json_t *body, const json_t *state);
 
 /* Loads an execution of org_id: *body and, when state is not NULL, *state
  * are NEW references; workflow_id (64 bytes, may be NULL) receives its

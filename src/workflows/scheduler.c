@@ -45,8 +45,11 @@ typedef struct wfx {
   json_t *definition; /* loaded when first needed */
   json_t *workflow;   /* loaded when first needed */
   json_t *log;        /* events for the execution's log, this transaction */
+  json_t *context;    /* the `$$` object, built when first needed */
   int64_t now_us;
+  char now_iso[CLOCK_ISO_LEN];
   bool ended;
+  bool fresh;       /* not stored yet: saving inserts it */
   store_status err; /* the first store failure */
 } wfx;
 
@@ -79,6 +82,7 @@ static store_status wfx_load(wfx *x, store *s, const char *org_id,
   memset(x, 0, sizeof *x);
   x->s = s;
   x->now_us = now_us;
+  clock_format_iso(now_us, x->now_iso, sizeof x->now_iso);
   x->err = STORE_ONE;
   snprintf(x->org_id, sizeof x->org_id, "%s", org_id);
   snprintf(x->id, sizeof x->id, "%s", id);
@@ -102,6 +106,7 @@ static void wfx_free(wfx *x) {
   json_decref(x->definition);
   json_decref(x->workflow);
   json_decref(x->log);
+  json_decref(x->context);
 }
 
 static const json_t *wfx_definition(wfx *x) {
@@ -139,15 +144,14 @@ wfx_log(wfx *x, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  json_array_append_new(x->log, logs_event(x->now_us, msg));
+  json_array_append_new(
+      x->log, json_pack("{s:s, s:s}", "timestamp", x->now_iso, "message", msg));
 }
 
 /* Appends an event {timestamp, type} to the execution's events and returns
  * it (borrowed) for the caller to add details. */
 static json_t *wfx_event(wfx *x, const char *type) {
-  char when[CLOCK_ISO_LEN];
-  clock_format_iso(x->now_us, when, sizeof when);
-  json_t *ev = json_pack("{s:s, s:s}", "timestamp", when, "type", type);
+  json_t *ev = json_pack("{s:s, s:s}", "timestamp", x->now_iso, "type", type);
   json_array_append_new(json_object_get(x->body, "events"), ev);
   return ev;
 }
@@ -212,18 +216,25 @@ static bool run_is_root(const json_t *run) {
   return jint(run, "parent", -1) < 0;
 }
 
-/* The `$$` context object of a run's current state. */
-static json_t *run_context(wfx *x, const json_t *run) {
+/* The `$$` context object of a run's current state (borrowed): built once
+ * per transaction, its State part set for each state. */
+static const json_t *run_context(wfx *x, const json_t *run) {
+  if (!x->context)
+    x->context =
+        json_pack("{s:{s:s, s:O, s:O}, s:{s:s}, s:{}}", "Execution", "Id",
+                  x->id, "Input", json_object_get(x->body, "input"),
+                  "StartTime", json_object_get(x->body, "startTime"),
+                  "StateMachine", "Id", x->workflow_id, "State");
   json_int_t retries = 0;
   size_t i;
   json_t *n;
   json_array_foreach(json_object_get(run, "attempts"), i, n) retries +=
       json_integer_value(n);
-  return json_pack("{s:{s:s, s:O, s:O}, s:{s:s}, s:{s:s?, s:I}}", "Execution",
-                   "Id", x->id, "Input", json_object_get(x->body, "input"),
-                   "StartTime", json_object_get(x->body, "startTime"),
-                   "StateMachine", "Id", x->workflow_id, "State", "Name",
-                   jstr(run, "state"), "RetryCount", retries);
+  json_t *state = json_object_get(x->context, "State");
+  set_str(state, "Name", jstr(run, "state"));
+  set_str(state, "EnteredTime", x->now_iso);
+  json_object_set_new(state, "RetryCount", json_integer(retries));
+  return x->context;
 }
 
 /* ---- stopping ---- */
@@ -305,10 +316,8 @@ static void wfx_completion_step(wfx *x, const char *status) {
 /* Ends the execution with status (succeeded, failed, rejected, error). */
 static void wfx_finish(wfx *x, const char *status, const json_t *output) {
   runs_stop_all(x);
-  char when[CLOCK_ISO_LEN];
-  clock_format_iso(x->now_us, when, sizeof when);
   set_str(x->body, "status", status);
-  set_str(x->body, "endTime", when);
+  set_str(x->body, "endTime", x->now_iso);
   /* The API's output is an object: a machine output of another type is
    * answered as {"output": value}. */
   if (json_is_object(output))
@@ -603,11 +612,10 @@ static void run_enter(wfx *x, json_t *run) {
     attempts = json_array();
     json_object_set_new(run, "attempts", attempts);
   }
-  json_t *ctx = run_context(x, run);
+  const json_t *ctx = run_context(x, run);
   asl_outcome o;
   asl_eval_enter(machine, jstr(run, "state"), json_object_get(run, "input"),
                  ctx, x->now_us, attempts, &o);
-  json_decref(ctx);
   run_apply(x, run, &o);
   asl_outcome_clear(&o);
 }
@@ -672,7 +680,7 @@ static void run_result(wfx *x, json_t *run) {
   }
   json_object_del(run, "transitionExecutionId");
   json_object_del(run, "taskInput");
-  json_t *ctx = run_context(x, run);
+  const json_t *ctx = run_context(x, run);
   asl_outcome o;
   asl_eval_result(machine, jstr(run, "state"), json_object_get(run, "input"),
                   ok ? json_object_get(oc, "output") : NULL,
@@ -680,7 +688,6 @@ static void run_result(wfx *x, json_t *run) {
                   x->now_us, json_object_get(run, "attempts"), &o);
   if (ok && o.go != ASL_GO_RETRY)
     json_object_del(run, "retrying");
-  json_decref(ctx);
   json_decref(oc);
   run_apply(x, run, &o);
   asl_outcome_clear(&o);
@@ -776,8 +783,25 @@ static store_status wfx_save(wfx *x) {
       job_at = due;
     }
   }
-  store_status st =
-      store_wfx_update(x->s, x->id, status, x->ended, x->body, x->state);
+  store_status st = STORE_ONE;
+  if (x->fresh) {
+    /* The execution's log is written once, with what this first
+     * transaction did. */
+    logs_ref ref = {SCHEDULER_LOG_TRANSITION, NULL, x->workflow_id, x->id};
+    char log_id[IDS_MAX_LEN];
+    st = logs_create(x->s, x->org_id, &ref, x->now_us, json_incref(x->log),
+                     log_id);
+    json_array_clear(x->log);
+    if (st == STORE_ONE)
+      set_str(x->body, "logId", log_id);
+    else if (st == STORE_NONE)
+      st = STORE_ERROR;
+  }
+  if (st == STORE_ONE)
+    st = x->fresh ? store_wfx_insert(x->s, x->org_id, x->workflow_id, x->id,
+                                     status, x->ended, x->body, x->state)
+                  : store_wfx_update(x->s, x->id, status, x->ended, x->body,
+                                     x->state);
   const char *log_id = jstr(x->body, "logId");
   if (st == STORE_ONE && log_id && json_array_size(x->log)) {
     st = logs_append(x->s, x->org_id, log_id, json_incref(x->log));
@@ -791,22 +815,54 @@ static store_status wfx_save(wfx *x) {
 
 /* ---- the interface ---- */
 
+/* Evaluates due runs until none is due, the execution ends, or budget
+ * states were evaluated. */
+static void wfx_advance(wfx *x, int budget) {
+  for (; budget > 0 && !x->ended && x->err == STORE_ONE; budget--) {
+    json_t *run = runs_first_due(x);
+    if (!run)
+      break;
+    /* Held: ending a run removes it from the list. */
+    json_incref(run);
+    run_step(x, run);
+    json_decref(run);
+  }
+}
+
 store_status scheduler_start(store *s, const char *org_id,
-                             const char *workflow_id, const json_t *definition,
-                             const json_t *body, int64_t now_us) {
+                             const json_t *workflow, const json_t *definition,
+                             json_t *body, int64_t now_us) {
   const char *id = jstr(body, "executionId");
-  json_t *state = json_pack(
+  const char *workflow_id = jstr(workflow, "workflowId");
+  if (!id || !workflow_id || !json_is_array(json_object_get(body, "events")))
+    return STORE_ERROR;
+  wfx x;
+  memset(&x, 0, sizeof x);
+  x.s = s;
+  x.now_us = now_us;
+  clock_format_iso(now_us, x.now_iso, sizeof x.now_iso);
+  x.err = STORE_ONE;
+  x.fresh = true;
+  snprintf(x.org_id, sizeof x.org_id, "%s", org_id);
+  snprintf(x.workflow_id, sizeof x.workflow_id, "%s", workflow_id);
+  snprintf(x.id, sizeof x.id, "%s", id);
+  x.body = json_incref(body);
+  x.workflow = json_incref((json_t *)workflow);
+  x.definition = json_incref((json_t *)definition);
+  x.log = json_array();
+  wfx_log(&x, "workflow execution %s of workflow %s started", x.id,
+          x.workflow_id);
+  x.state = json_pack(
       "{s:i, s:i, s:[{s:i, s:i, s:i, s:[], s:s?, s:O, s:s, s:[]}]}", "steps", 0,
       "nextRun", 1, "runs", "id", 0, "parent", -1, "branch", 0, "machine",
       "state", jstr(definition, "StartAt"), "input",
       json_object_get(body, "input"), "phase", "enter", "attempts");
-  if (!state || !id)
-    return STORE_ERROR;
-  store_status st =
-      store_wfx_insert(s, org_id, workflow_id, id, "running", body, state);
-  json_decref(state);
-  if (st == STORE_ONE)
-    st = store_job_add(s, SCHEDULER_JOB, id, org_id, now_us);
+  store_status st = STORE_ERROR;
+  if (x.state) {
+    wfx_advance(&x, SCHEDULER_STEPS_INLINE);
+    st = wfx_save(&x);
+  }
+  wfx_free(&x);
   return st;
 }
 
@@ -818,16 +874,7 @@ store_status scheduler_step(store *s, const store_job *job, int64_t now_us) {
     /* Gone (deleted) or ended: nothing left to do. */
     return st == STORE_NONE ? STORE_ONE : st;
   }
-  for (int budget = SCHEDULER_STEPS_PER_JOB;
-       budget > 0 && !x.ended && x.err == STORE_ONE; budget--) {
-    json_t *run = runs_first_due(&x);
-    if (!run)
-      break;
-    /* Held: ending a run removes it from the list. */
-    json_incref(run);
-    run_step(&x, run);
-    json_decref(run);
-  }
+  wfx_advance(&x, SCHEDULER_STEPS_PER_JOB);
   st = wfx_save(&x);
   wfx_free(&x);
   return st;

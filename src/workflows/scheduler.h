@@ -23,6 +23,7 @@
 
 #define SCHEDULER_JOB "workflow-step"
 #define SCHEDULER_STEPS_PER_JOB 1000
+#define SCHEDULER_STEPS_INLINE 100
 #define SCHEDULER_MAX_STEPS 25000
 /* Transition executions that end with status `retry` are started again with
  * the same input, this many times in a row at most; then the step fails
@@ -34,13 +35,19 @@
 #define SCHEDULER_COMPLETED_TRANSITION "las:transition:commons-completed"
 #define SCHEDULER_FAILED_TRANSITION "las:transition:commons-failed"
 
-/* Stores a new execution: body is the API object as the handler built it
- * (executionId, workflowId, input, logId, status running, …; borrowed),
- * the machine starts at definition's StartAt with body's input, and a job
- * is due at now_us. */
+/* Stores a new execution of workflow (its object; borrowed, like
+ * definition): body is the API object as the handler built it
+ * (executionId, workflowId, input, status running, events, …; borrowed and
+ * changed: it becomes the stored execution, with its logId), and the
+ * machine starts at definition's StartAt with body's input. The first
+ * states are evaluated at once, in the caller's transaction (at most
+ * SCHEDULER_STEPS_INLINE, up to the first wait): a machine of Pass and
+ * Choice states has ended when the request commits, as if the engine had
+ * been very quick; the caller answers the execution as it started. What
+ * remains is the engine's. */
 store_status scheduler_start(store *s, const char *org_id,
-                             const char *workflow_id, const json_t *definition,
-                             const json_t *body, int64_t now_us);
+                             const json_t *workflow, const json_t *definition,
+                             json_t *body, int64_t now_us);
 
 /* The engine job: moves the execution job->target_id on. */
 store_status scheduler_step(store *s, const store_job *job, int64_t now_us);
