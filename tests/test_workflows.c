@@ -345,7 +345,7 @@ static const asl_case cases[] = {
      "{'StartAt':'C','States':{'C':{'Type':'Choice','Choices':[{'And':[{"
      "'Variable':'$.a','IsNull':true},{'Variable':'$.b','IsString':true},{"
      "'Variable':'$.c','IsNumeric':true},{'Variable':'$.d','IsBoolean':true}"
-     "]},'Next':'Yes'}],'Default':'No'},'Yes':{'Type':'Succeed'},'No':{"
+     "],'Next':'Yes'}],'Default':'No'},'Yes':{'Type':'Succeed'},'No':{"
      "'Type':'Fail','Error':'Wrong'}}}",
      "{'a':null,'b':'s','c':1,'d':true}", "succeeded"},
     {"choice-timestamps-as-instants",
@@ -500,10 +500,11 @@ static const asl_case cases[] = {
      "{}", "failed", NULL, "States.Runtime"},
 
     /* Limits */
+    /* Done is never reached: the machine loops through A and B for ever. */
     {"endless-pass-loop-is-stopped",
      "{'StartAt':'A','States':{'A':{'Type':'Pass','Next':'B'},'B':{'Type':"
-     "'Choice','Choices':[{'Variable':'$.x','IsPresent':true,'Next':'A'}],"
-     "'Default':'A'}}}",
+     "'Choice','Choices':[{'Variable':'$.x','IsPresent':false,'Next':'Done'}"
+     "],'Default':'A'},'Done':{'Type':'Succeed'}}}",
      "{'x':1}", "failed", NULL, "States.Runtime", "25000"},
 };
 #pragma GCC diagnostic pop
