@@ -15,6 +15,7 @@
 #include "resources/transitions.h"
 #include "workflows/asl_check.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +45,49 @@ store_status workflows_load(const api_request *req, const char *id,
   return crud_load(req, &workflow_kind, id, out);
 }
 
+/* Definitions never change (PATCH takes no specification) and ids are
+ * never reused, so each thread keeps the parsed trees of the last few it
+ * read: executions of the same workflow neither read nor parse it again.
+ * Per thread, so that only their thread touches the trees' reference
+ * counts; callers must not change them. */
+enum { WF_DEF_SLOTS = 8 };
+typedef struct {
+  struct {
+    char id[IDS_MAX_LEN];
+    json_t *tree;
+  } slot[WF_DEF_SLOTS];
+  unsigned next;
+} wf_def_cache;
+
+static pthread_key_t wf_def_key;
+static pthread_once_t wf_def_once = PTHREAD_ONCE_INIT;
+
+static void wf_def_free(void *p) {
+  wf_def_cache *c = p;
+  for (int i = 0; i < WF_DEF_SLOTS; i++)
+    json_decref(c->slot[i].tree);
+  free(c);
+}
+
+static void wf_def_make(void) {
+  pthread_key_create(&wf_def_key, wf_def_free);
+}
+
 store_status workflows_definition(store *s, const char *workflow_id,
                                   json_t **out) {
+  pthread_once(&wf_def_once, wf_def_make);
+  wf_def_cache *c = pthread_getspecific(wf_def_key);
+  if (!c && (c = calloc(1, sizeof *c)) != NULL &&
+      pthread_setspecific(wf_def_key, c) != 0) {
+    free(c);
+    c = NULL;
+  }
+  for (int i = 0; c && i < WF_DEF_SLOTS; i++) {
+    if (c->slot[i].tree && strcmp(c->slot[i].id, workflow_id) == 0) {
+      *out = json_incref(c->slot[i].tree);
+      return STORE_ONE;
+    }
+  }
   char *text = NULL;
   size_t len = 0;
   store_status st = store_blob_get(s, workflow_id, &text, &len);
@@ -53,7 +95,15 @@ store_status workflows_definition(store *s, const char *workflow_id,
     return st;
   *out = json_loadb(text, len, 0, NULL);
   free(text);
-  return *out ? STORE_ONE : STORE_ERROR;
+  if (!*out)
+    return STORE_ERROR;
+  if (c && strlen(workflow_id) < IDS_MAX_LEN) {
+    unsigned i = c->next++ % WF_DEF_SLOTS;
+    json_decref(c->slot[i].tree);
+    snprintf(c->slot[i].id, sizeof c->slot[i].id, "%s", workflow_id);
+    c->slot[i].tree = json_incref(*out);
+  }
+  return STORE_ONE;
 }
 
 /* The secrets a completedConfig names must be the organization's. */

@@ -28,6 +28,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "resources/logs.h"
+#include "resources/workflows.h"
 #include "workflows/asl_eval.h"
 
 #include <stdarg.h>
@@ -112,14 +113,9 @@ static void wfx_free(wfx *x) {
 static const json_t *wfx_definition(wfx *x) {
   if (x->definition)
     return x->definition;
-  char *text = NULL;
-  size_t len = 0;
-  store_status st = store_blob_get(x->s, x->workflow_id, &text, &len);
-  if (st == STORE_ONE)
-    x->definition = json_loadb(text, len, 0, NULL);
-  else if (st != STORE_NONE)
+  store_status st = workflows_definition(x->s, x->workflow_id, &x->definition);
+  if (st != STORE_ONE && st != STORE_NONE)
     x->err = st;
-  free(text);
   return x->definition;
 }
 
