@@ -58,12 +58,12 @@ static void make_transitions(it_session *s) {
                   json_pack("{s:s, s:{s:s}}", "transitionType", "docker",
                             "parameters", "imageUrl", "example/auto:1"),
                   g_auto);
-  make_transition(
-      s,
-      json_pack("{s:s, s:{s:s}, s:{s:s, s:[s]}}", "transitionType", "docker",
-                "parameters", "imageUrl", "example/refuse:1",
-                "inputJsonSchema", "type", "object", "required", "never"),
-      g_refuse);
+  make_transition(s,
+                  json_pack("{s:s, s:{s:s}, s:{s:s, s:[s]}}", "transitionType",
+                            "docker", "parameters", "imageUrl",
+                            "example/refuse:1", "inputJsonSchema", "type",
+                            "object", "required", "never"),
+                  g_refuse);
   make_transition(s,
                   json_pack("{s:s, s:{}, s:i}", "transitionType", "manual",
                             "parameters", "timeoutInSeconds", 60),
@@ -153,8 +153,8 @@ static json_t *table_json(it_session *s, const char *text) {
   return j;
 }
 
-static void create_workflow(it_session *s, json_t *definition,
-                            json_t *extra, char id[64]) {
+static void create_workflow(it_session *s, json_t *definition, json_t *extra,
+                            char id[64]) {
   json_t *body = json_pack("{s:s, s:{s:s, s:s, s:o}}", "name", "test",
                            "specification", "language", "ASL", "version",
                            "1.0.0", "definition", definition);
@@ -251,15 +251,15 @@ typedef struct asl_case {
   const char *name;
   const char *definition;
   const char *input;
-  const char *status;   /* final status */
-  const char *output;   /* expected output (NULL: not checked) */
-  const char *error;    /* ExecutionFailed's error (NULL: none) */
-  const char *cause;    /* a part of its cause (NULL: not checked) */
-  int waits;            /* seconds to move the clock, after checking the
-                           execution still runs; 0: no waiting */
-  int rounds;           /* how many times to move it (Retry: one per retry) */
-  const char *event;    /* an event type that must occur… */
-  int event_count;      /* …this many times (0: not checked) */
+  const char *status; /* final status */
+  const char *output; /* expected output (NULL: not checked) */
+  const char *error;  /* ExecutionFailed's error (NULL: none) */
+  const char *cause;  /* a part of its cause (NULL: not checked) */
+  int waits;          /* seconds to move the clock, after checking the
+                         execution still runs; 0: no waiting */
+  int rounds;         /* how many times to move it (Retry: one per retry) */
+  const char *event;  /* an event type that must occur… */
+  int event_count;    /* …this many times (0: not checked) */
 } asl_case;
 
 /* Rows name only the columns they need; the rest are zero. */
@@ -295,8 +295,8 @@ static const asl_case cases[] = {
      "'$.a','Next':'B'},'B':{'Type':'Pass','Result':2,'ResultPath':'$.b',"
      "'Next':'C'},'C':{'Type':'Pass','Result':3,'ResultPath':'$.c','End':"
      "true}}}",
-     "{}", "succeeded", "{'a':1,'b':2,'c':3}", NULL, NULL, 0, 0,
-     "StateEntered", 3},
+     "{}", "succeeded", "{'a':1,'b':2,'c':3}", NULL, NULL, 0, 0, "StateEntered",
+     3},
     {"pass-inputpath-matches-nothing",
      "{'StartAt':'P','States':{'P':{'Type':'Pass','InputPath':'$.missing',"
      "'End':true}}}",
@@ -416,8 +416,8 @@ static const asl_case cases[] = {
      "'A':{'Type':'Pass','Result':'first','End':true}}},{'StartAt':'B',"
      "'States':{'B':{'Type':'Pass','InputPath':'$.v','End':true}}}],"
      "'ResultPath':'$.results','End':true}}}",
-     "{'v':2}", "succeeded", "{'v':2,'results':['first',2]}", NULL, NULL, 11,
-     1, "ParallelStarted", 1},
+     "{'v':2}", "succeeded", "{'v':2,'results':['first',2]}", NULL, NULL, 11, 1,
+     "ParallelStarted", 1},
     {"parallel-result-selector-and-tasks",
      "{'StartAt':'P','States':{'P':{'Type':'Parallel','Branches':[{"
      "'StartAt':'T','States':{'T':{'Type':'Task','Resource':'$AUTO',"
@@ -454,8 +454,8 @@ static const asl_case cases[] = {
      "'Parameters':{'doc.$':'$.d','exec.$':'$$.Execution.Id'},"
      "'ResultSelector':{'doc.$':'$.doc'},'ResultPath':'$.task','End':true}"
      "}}",
-     "{'d':'x'}", "succeeded", "{'d':'x','task':{'doc':'x'}}", NULL, NULL, 0,
-     0, "TaskSucceeded", 1},
+     "{'d':'x'}", "succeeded", "{'d':'x','task':{'doc':'x'}}", NULL, NULL, 0, 0,
+     "TaskSucceeded", 1},
     {"task-failure-uncaught",
      "{'StartAt':'T','States':{'T':{'Type':'Task','Resource':'$REFUSE',"
      "'End':true}}}",
@@ -491,8 +491,8 @@ static const asl_case cases[] = {
      "'States.ParameterPathFailure'],'ResultPath':'$.e','Next':'Done'}],"
      "'End':true},'Done':{'Type':'Pass','InputPath':'$.e.Error','End':true}"
      "}}",
-     "{}", "succeeded", "{'output':'States.ParameterPathFailure'}", NULL,
-     NULL, 0, 0, "TaskStarted", 0},
+     "{}", "succeeded", "{'output':'States.ParameterPathFailure'}", NULL, NULL,
+     0, 0, "TaskStarted", 0},
     {"task-runtime-error-not-caught",
      "{'StartAt':'T','States':{'T':{'Type':'Task','Resource':'$AUTO',"
      "'InputPath':'$.missing','Catch':[{'ErrorEquals':['States.ALL'],"
@@ -533,8 +533,8 @@ START_TEST(test_asl_table) {
   e = wait_end(&g_s, wf, ex, 20000);
   char *text = dump(e);
   ck_assert_msg(strcmp(it_str(e, "status"), c->status) == 0,
-                "%s: status %s, expected %s: %s", c->name,
-                it_str(e, "status"), c->status, text);
+                "%s: status %s, expected %s: %s", c->name, it_str(e, "status"),
+                c->status, text);
   ck_assert_msg(it_timestamp_valid(it_str(e, "endTime")), "%s: endTime: %s",
                 c->name, text);
   if (c->output) {
@@ -548,8 +548,8 @@ START_TEST(test_asl_table) {
   if (c->error) {
     ck_assert_msg(failed, "%s: no ExecutionFailed event: %s", c->name, text);
     ck_assert_msg(strcmp(it_str(failed, "error"), c->error) == 0,
-                  "%s: error %s, expected %s", c->name,
-                  it_str(failed, "error"), c->error);
+                  "%s: error %s, expected %s", c->name, it_str(failed, "error"),
+                  c->error);
     ck_assert_msg(!c->cause || strstr(it_str(failed, "cause"), c->cause),
                   "%s: cause \"%s\" lacks \"%s\"", c->name,
                   it_str(failed, "cause"), c->cause);
@@ -568,13 +568,15 @@ END_TEST
 /* ---- definitions refused at create ---- */
 
 START_TEST(test_definition_checked_at_create) {
-  it_response *r = it_send(
-      &g_s, "POST",
-      json_pack("{s:{s:{s:s, s:{s:{s:s, s:s, s:b}}}}}", "specification",
-                "definition", "StartAt", "T", "States", "T", "Type", "Task",
-                "Resource", "las:transition:" "0123456789abcdef0123456789abcdef",
-                "End", 1),
-      "/workflows");
+  it_response *r =
+      it_send(&g_s, "POST",
+              json_pack("{s:{s:{s:s, s:{s:{s:s, s:s, s:b}}}}}", "specification",
+                        "definition", "StartAt", "T", "States", "T", "Type",
+                        "Task", "Resource",
+                        "las:transition:"
+                        "0123456789abcdef0123456789abcdef",
+                        "End", 1),
+              "/workflows");
   EXPECT_STATUS(r, 400);
   ck_assert_msg(strstr(it_str(r->json, "message"), "specification.") &&
                     strstr(it_str(r->json, "message"), "T"),
@@ -640,8 +642,8 @@ static json_int_t running_count(it_session *s, const char *wf) {
 }
 
 #define MANUAL_STEP                                                            \
-  "{'StartAt':'Approve','States':{'Approve':{'Type':'Task','Resource':"     \
-  "'$MANUAL','Parameters':{'documentId.$':'$.doc'},'ResultPath':"           \
+  "{'StartAt':'Approve','States':{'Approve':{'Type':'Task','Resource':"        \
+  "'$MANUAL','Parameters':{'documentId.$':'$.doc'},'ResultPath':"              \
   "'$.approval','End':true}}}"
 
 START_TEST(test_manual_approve) {
@@ -651,8 +653,8 @@ START_TEST(test_manual_approve) {
                       g_manual, ex, tx);
   ck_assert_int_eq(running_count(&g_s, wf), 1);
   /* The transition execution's input is the state's effective input. */
-  json_t *t = ok_json(
-      it_get(&g_s, "/transitions/%s/executions/%s", g_manual, tx), 200);
+  json_t *t =
+      ok_json(it_get(&g_s, "/transitions/%s/executions/%s", g_manual, tx), 200);
   json_t *want = json_pack("{s:s}", "documentId", "d1");
   ck_assert_msg(json_equal(json_object_get(t, "input"), want), "input: %s",
                 dump(json_object_get(t, "input")));
@@ -675,8 +677,7 @@ START_TEST(test_manual_approve) {
   ck_assert_int_eq(count_events(e, "TaskSucceeded"), 1);
   ck_assert_int_eq(running_count(&g_s, wf), 0);
   /* Its log: written by the engine, found by the execution's id. */
-  json_t *log =
-      ok_json(it_get(&g_s, "/logs/%s", it_str(e, "logId")), 200);
+  json_t *log = ok_json(it_get(&g_s, "/logs/%s", it_str(e, "logId")), 200);
   ck_assert_str_eq(it_str(log, "workflowExecutionId"), ex);
   ck_assert_int_ge(json_array_size(json_object_get(log, "events")), 3);
   json_decref(log);
@@ -734,10 +735,10 @@ START_TEST(test_manual_failure_caught_and_uncaught) {
 
   start_and_wait_task(&g_s, caught, json_pack("{s:s}", "doc", "d2"), g_manual,
                       ex, tx);
-  patch_transition(&g_s, g_manual, tx,
-                   json_pack("{s:s, s:{s:s}}", "status", "failed", "error",
-                             "message", "no"),
-                   200);
+  patch_transition(
+      &g_s, g_manual, tx,
+      json_pack("{s:s, s:{s:s}}", "status", "failed", "error", "message", "no"),
+      200);
   e = wait_end(&g_s, caught, ex, 10000);
   ck_assert_str_eq(it_str(e, "status"), "succeeded");
   json_t *out = json_object_get(e, "output");
@@ -753,18 +754,17 @@ START_TEST(test_missing_heartbeat_times_out) {
   char wf[64], ex[64], tx[64];
   create_workflow(
       &g_s,
-      table_json(&g_s,
-                 "{'StartAt':'A','States':{'A':{'Type':'Task','Resource':"
-                 "'$MANUAL','Catch':[{'ErrorEquals':['States.Timeout'],"
-                 "'ResultPath':'$.e','Next':'Late'}],'End':true},'Late':{"
-                 "'Type':'Pass','InputPath':'$.e.Error','End':true}}}"),
+      table_json(&g_s, "{'StartAt':'A','States':{'A':{'Type':'Task','Resource':"
+                       "'$MANUAL','Catch':[{'ErrorEquals':['States.Timeout'],"
+                       "'ResultPath':'$.e','Next':'Late'}],'End':true},'Late':{"
+                       "'Type':'Pass','InputPath':'$.e.Error','End':true}}}"),
       NULL, wf);
   start_and_wait_task(&g_s, wf, json_object(), g_manual, ex, tx);
   /* A heartbeat at 40 s keeps it alive past 60 s from the start. */
   advance(&g_s, 40);
-  it_response *r = it_send(&g_s, "POST", json_object(),
-                           "/transitions/%s/executions/%s/heartbeats",
-                           g_manual, tx);
+  it_response *r =
+      it_send(&g_s, "POST", json_object(),
+              "/transitions/%s/executions/%s/heartbeats", g_manual, tx);
   EXPECT_STATUS(r, 204);
   it_response_free(r);
   advance(&g_s, 40);
@@ -776,10 +776,9 @@ START_TEST(test_missing_heartbeat_times_out) {
   e = wait_end(&g_s, wf, ex, 10000);
   ck_assert_str_eq(it_str(e, "status"), "succeeded");
   json_t *want = json_string("States.Timeout");
-  ck_assert_msg(json_equal(json_object_get(json_object_get(e, "output"),
-                                           "output"),
-                           want),
-                "output: %s", dump(json_object_get(e, "output")));
+  ck_assert_msg(
+      json_equal(json_object_get(json_object_get(e, "output"), "output"), want),
+      "output: %s", dump(json_object_get(e, "output")));
   json_decref(want);
   json_decref(e);
   /* Uncaught, it fails the execution with States.Timeout. */
@@ -864,20 +863,20 @@ START_TEST(test_manual_retry_and_commons_failed) {
   ck_assert_str_eq(it_str(e, "status"), "succeeded");
   json_decref(e);
   /* An execution that has ended cannot be continued or failed. */
-  it_response *r = it_send(&g_s, "PATCH",
-                           json_pack("{s:s}", "nextTransitionId",
-                                     "las:transition:commons-failed"),
-                           "/workflows/%s/executions/%s", wf, ex);
+  it_response *r = it_send(
+      &g_s, "PATCH",
+      json_pack("{s:s}", "nextTransitionId", "las:transition:commons-failed"),
+      "/workflows/%s/executions/%s", wf, ex);
   EXPECT_STATUS(r, 400);
   it_response_free(r);
 
   /* commons-failed ends one in status error as failed, by the caller. */
   start_and_wait_task(&g_s, wf, json_pack("{s:s}", "doc", "d2"), g_manual, ex,
                       tx);
-  patch_transition(&g_s, g_manual, tx,
-                   json_pack("{s:s, s:{s:s}}", "status", "failed", "error",
-                             "message", "x"),
-                   200);
+  patch_transition(
+      &g_s, g_manual, tx,
+      json_pack("{s:s, s:{s:s}}", "status", "failed", "error", "message", "x"),
+      200);
   json_decref(wait_end(&g_s, wf, ex, 10000));
   e = ok_json(it_send(&g_s, "PATCH",
                       json_pack("{s:s}", "nextTransitionId",
@@ -891,10 +890,10 @@ START_TEST(test_manual_retry_and_commons_failed) {
   /* Without errorConfig.manualRetry a failure is final. */
   start_and_wait_task(&g_s, plain, json_pack("{s:s}", "doc", "d3"), g_manual,
                       ex, tx);
-  patch_transition(&g_s, g_manual, tx,
-                   json_pack("{s:s, s:{s:s}}", "status", "failed", "error",
-                             "message", "x"),
-                   200);
+  patch_transition(
+      &g_s, g_manual, tx,
+      json_pack("{s:s, s:{s:s}}", "status", "failed", "error", "message", "x"),
+      200);
   e = wait_end(&g_s, plain, ex, 10000);
   ck_assert_str_eq(it_str(e, "status"), "failed");
   json_decref(e);
@@ -944,8 +943,7 @@ START_TEST(test_delete_stops_an_execution) {
 END_TEST
 
 static size_t list_count(it_session *s, const char *wf, const char *query) {
-  json_t *l =
-      ok_json(it_get(s, "/workflows/%s/executions%s", wf, query), 200);
+  json_t *l = ok_json(it_get(s, "/workflows/%s/executions%s", wf, query), 200);
   size_t n = json_array_size(json_object_get(l, "executions"));
   json_decref(l);
   return n;
@@ -973,11 +971,10 @@ START_TEST(test_list_filters_sorting_paging) {
 
   ck_assert_int_eq(list_count(&g_s, wf, ""), 3);
   ck_assert_int_eq(list_count(&g_s, wf, "?status=running"), 1);
-  ck_assert_int_eq(list_count(&g_s, wf, "?status=succeeded&status=failed"),
-                   2);
+  ck_assert_int_eq(list_count(&g_s, wf, "?status=succeeded&status=failed"), 2);
   ck_assert_int_eq(list_count(&g_s, wf, "?status=rejected"), 0);
-  json_t *l = ok_json(
-      it_get(&g_s, "/workflows/%s/executions?sortBy=endTime", wf), 200);
+  json_t *l =
+      ok_json(it_get(&g_s, "/workflows/%s/executions?sortBy=endTime", wf), 200);
   json_t *items = json_object_get(l, "executions");
   ck_assert_str_eq(it_str(json_array_get(items, 0), "executionId"), ex[1]);
   ck_assert_str_eq(it_str(json_array_get(items, 1), "executionId"), ex[2]);
@@ -1017,8 +1014,7 @@ START_TEST(test_list_filters_sorting_paging) {
   ck_assert_str_eq(seen[0], ex[0]);
   ck_assert_str_eq(seen[1], ex[2]);
   ck_assert_str_eq(seen[2], ex[1]);
-  it_response *r =
-      it_get(&g_s, "/workflows/%s/executions?status=paused", wf);
+  it_response *r = it_get(&g_s, "/workflows/%s/executions?status=paused", wf);
   EXPECT_STATUS(r, 400);
   it_response_free(r);
   r = it_get(&g_s, "/workflows/%s/executions?sortBy=name", wf);
@@ -1035,9 +1031,8 @@ START_TEST(test_completion_step_and_isolation) {
   create_workflow(&g_s,
                   table_json(&g_s, "{'StartAt':'S','States':{'S':{'Type':"
                                    "'Succeed'}}}"),
-                  json_pack("{s:{s:s, s:{s:s}}}", "completedConfig",
-                            "imageUrl", "example/done:1", "environment", "A",
-                            "b"),
+                  json_pack("{s:{s:s, s:{s:s}}}", "completedConfig", "imageUrl",
+                            "example/done:1", "environment", "A", "b"),
                   wf);
   json_decref(start(&g_s, wf, json_object(), ex));
   json_t *e = wait_end(&g_s, wf, ex, 10000);
@@ -1088,11 +1083,10 @@ START_TEST(test_counters_and_allowances) {
   char wf[64], wf2[64], ex[64];
   create_workflow(&s, table_json(&s, def), NULL, wf);
   create_workflow(&s, table_json(&s, def), NULL, wf2);
-  it_response *r = it_send(
-      &s, "POST",
-      json_pack("{s:{s:o}}", "specification", "definition",
-                table_json(&s, def)),
-      "/workflows");
+  it_response *r = it_send(&s, "POST",
+                           json_pack("{s:{s:o}}", "specification", "definition",
+                                     table_json(&s, def)),
+                           "/workflows");
   EXPECT_STATUS(r, 429);
   it_response_free(r);
   for (int i = 0; i < 3; i++)
@@ -1136,12 +1130,11 @@ START_TEST(test_restart_mid_execution_and_mid_wait) {
                      "'States':{'M':{'Type':'Task','Resource':'$MANUAL',"
                      "'End':true}}}],'End':true}}}"),
       NULL, both);
-  start_and_wait_task(&s, manual, json_pack("{s:s}", "doc", "d"), g_manual,
-                      ex1, tx);
+  start_and_wait_task(&s, manual, json_pack("{s:s}", "doc", "d"), g_manual, ex1,
+                      tx);
   json_decref(start(&s, waiting, json_pack("{s:i}", "a", 1), ex2));
   char tx3[64];
-  start_and_wait_task(&s, both, json_pack("{s:i}", "b", 2), g_manual, ex3,
-                      tx3);
+  start_and_wait_task(&s, both, json_pack("{s:i}", "b", 2), g_manual, ex3, tx3);
   it_server_kill9(&srv);
   ck_assert(it_server_restart(&srv));
   ck_assert(it_login_bootstrap(&srv, &s));
@@ -1149,10 +1142,10 @@ START_TEST(test_restart_mid_execution_and_mid_wait) {
   ck_assert_str_eq(it_str(e, "status"), "running");
   json_decref(e);
   ck_assert_int_eq(running_count(&s, manual), 1);
-  patch_transition(&s, g_manual, tx,
-                   json_pack("{s:s, s:{s:s}}", "status", "succeeded", "output",
-                             "ok", "yes"),
-                   200);
+  patch_transition(
+      &s, g_manual, tx,
+      json_pack("{s:s, s:{s:s}}", "status", "succeeded", "output", "ok", "yes"),
+      200);
   e = wait_end(&s, manual, ex1, 10000);
   ck_assert_str_eq(it_str(e, "status"), "succeeded");
   json_decref(e);
@@ -1172,10 +1165,10 @@ START_TEST(test_restart_mid_execution_and_mid_wait) {
   ck_assert_int_eq(count_events(e, "WaitStarted"), 1);
   json_decref(e);
   /* The Parallel: its Wait branch ended with the clock; the manual one now. */
-  patch_transition(&s, g_manual, tx3,
-                   json_pack("{s:s, s:{s:i}}", "status", "succeeded", "output",
-                             "m", 1),
-                   200);
+  patch_transition(
+      &s, g_manual, tx3,
+      json_pack("{s:s, s:{s:i}}", "status", "succeeded", "output", "m", 1),
+      200);
   e = wait_end(&s, both, ex3, 10000);
   ck_assert_str_eq(it_str(e, "status"), "succeeded");
   json_t *want = json_pack("{s:[{s:i},{s:i}]}", "output", "b", 2, "m", 1);
