@@ -9,7 +9,8 @@
  * are written with ' for " and placeholders for the transitions every row
  * can use: $AUTO (docker, completed by the engine with output = input),
  * $REFUSE (docker whose inputJsonSchema refuses every input: starting it
- * fails the step with States.TaskFailed), $MANUAL (manual), and $T+60 (an
+ * fails the step with States.TaskFailed), $MANUAL (manual, timeout 60 s),
+ * $LONG (manual, timeout 1800 s), and $T+60 (an
  * RFC 3339 instant 60 s after the emulator's now).
  *
  * The `scenarios` suite drives executions the way users do: manual steps
@@ -35,6 +36,7 @@
 static it_server g_srv;
 static it_session g_s;
 static char g_auto[64], g_refuse[64], g_manual[64];
+static char g_long[64]; /* manual, timeoutInSeconds 1800 */
 
 static const char *const g_flags[] = {"--processing-delay-ms", "20", NULL};
 
@@ -68,6 +70,10 @@ static void make_transitions(it_session *s) {
                   json_pack("{s:s, s:{}, s:i}", "transitionType", "manual",
                             "parameters", "timeoutInSeconds", 60),
                   g_manual);
+  make_transition(s,
+                  json_pack("{s:s, s:{}, s:i}", "transitionType", "manual",
+                            "parameters", "timeoutInSeconds", 1800),
+                  g_long);
 }
 
 static void shared_setup(void) {
@@ -135,6 +141,7 @@ static json_t *table_json(it_session *s, const char *text) {
   replace_all(&t, "$AUTO", g_auto);
   replace_all(&t, "$REFUSE", g_refuse);
   replace_all(&t, "$MANUAL", g_manual);
+  replace_all(&t, "$LONG", g_long);
   if (strstr(t, "$T+60")) {
     time_t at = (time_t)(emulator_now(s) / 1000000 + 60);
     struct tm tm;
@@ -1118,7 +1125,7 @@ START_TEST(test_restart_mid_execution_and_mid_wait) {
   create_workflow(&s, table_json(&s, MANUAL_STEP), NULL, manual);
   create_workflow(&s,
                   table_json(&s, "{'StartAt':'W','States':{'W':{'Type':"
-                                 "'Wait','Seconds':1800,'Next':'D'},'D':{"
+                                 "'Wait','Seconds':1200,'Next':'D'},'D':{"
                                  "'Type':'Pass','Result':'done','End':"
                                  "true}}}"),
                   NULL, waiting);
@@ -1127,7 +1134,7 @@ START_TEST(test_restart_mid_execution_and_mid_wait) {
       table_json(&s, "{'StartAt':'P','States':{'P':{'Type':'Parallel',"
                      "'Branches':[{'StartAt':'W','States':{'W':{'Type':"
                      "'Wait','Seconds':600,'End':true}}},{'StartAt':'M',"
-                     "'States':{'M':{'Type':'Task','Resource':'$MANUAL',"
+                     "'States':{'M':{'Type':'Task','Resource':'$LONG',"
                      "'End':true}}}],'End':true}}}"),
       NULL, both);
   start_and_wait_task(&s, manual, json_pack("{s:s}", "doc", "d"), g_manual, ex1,
@@ -1153,13 +1160,13 @@ START_TEST(test_restart_mid_execution_and_mid_wait) {
   e = get_execution(&s, waiting, ex2);
   ck_assert_str_eq(it_str(e, "status"), "running");
   json_decref(e);
-  advance(&s, 1000);
+  advance(&s, 700);
   usleep(100 * 1000);
   e = get_execution(&s, waiting, ex2);
   ck_assert_str_eq(it_str(e, "status"), "running");
   json_decref(e);
   /* Tokens last an hour of the emulator's clock: moved by less. */
-  advance(&s, 900);
+  advance(&s, 600);
   e = wait_end(&s, waiting, ex2, 10000);
   ck_assert_str_eq(it_str(e, "status"), "succeeded");
   ck_assert_str_eq(it_str(json_object_get(e, "output"), "output"), "done");
