@@ -1141,7 +1141,7 @@ START_TEST(test_restart_mid_execution_and_mid_wait) {
                       tx);
   json_decref(start(&s, waiting, json_pack("{s:i}", "a", 1), ex2));
   char tx3[64];
-  start_and_wait_task(&s, both, json_pack("{s:i}", "b", 2), g_manual, ex3, tx3);
+  start_and_wait_task(&s, both, json_pack("{s:i}", "b", 2), g_long, ex3, tx3);
   it_server_kill9(&srv);
   ck_assert(it_server_restart(&srv));
   ck_assert(it_login_bootstrap(&srv, &s));
