@@ -1174,7 +1174,7 @@ START_TEST(test_restart_mid_execution_and_mid_wait) {
   json_decref(e);
   /* The Parallel: its Wait branch ended with the clock; the manual one now. */
   patch_transition(
-      &s, g_manual, tx3,
+      &s, g_long, tx3,
       json_pack("{s:s, s:{s:i}}", "status", "succeeded", "output", "m", 1),
       200);
   e = wait_end(&s, both, ex3, 10000);
