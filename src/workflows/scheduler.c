@@ -1050,7 +1050,9 @@ store_status scheduler_continue(store *s, const char *org_id,
               principal && *principal ? principal : "a client");
       x.ended = false;
       json_object_set_new(x.body, "endTime", json_null());
-      st = STORE_ONE;
+      /* As at the start: the first states run in this transaction. */
+      wfx_advance(&x, SCHEDULER_STEPS_INLINE);
+      st = x.err;
     }
   }
   if (st == STORE_ONE)
