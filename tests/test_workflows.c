@@ -82,11 +82,25 @@ static void shared_setup(void) {
   make_transitions(&g_s);
 }
 
+/* Runs in the runner process, where failures do not count: an unclean
+ * exit (a sanitizer report, a crash) is remembered for
+ * test_servers_exit_cleanly. */
+static char g_exit_problems[1024];
 static void shared_teardown(void) {
-  if (g_srv.pid)
-    it_server_stop(&g_srv);
+  int status = g_srv.pid ? it_server_stop(&g_srv) : 0;
+  if (status != 0) {
+    size_t used = strlen(g_exit_problems);
+    snprintf(g_exit_problems + used, sizeof g_exit_problems - used,
+             "server on port %u exited with %d after SIGTERM; ", g_srv.port,
+             status);
+  }
   it_server_cleanup(&g_srv);
 }
+
+START_TEST(test_servers_exit_cleanly) {
+  ck_assert_msg(g_exit_problems[0] == '\0', "%s", g_exit_problems);
+}
+END_TEST
 
 /* 2026-11-29T11:20:27.446097+0000 -> epoch microseconds. */
 static int64_t parse_time(const char *t) {
@@ -1110,7 +1124,7 @@ START_TEST(test_counters_and_allowances) {
                    3);
   json_decref(org);
   ck_assert_int_eq(list_count(&s, wf, ""), 3);
-  it_server_stop(&srv);
+  ck_assert_int_eq(it_server_stop(&srv), 0);
   it_server_cleanup(&srv);
 }
 END_TEST
@@ -1184,7 +1198,7 @@ START_TEST(test_restart_mid_execution_and_mid_wait) {
                 dump(json_object_get(e, "output")));
   json_decref(want);
   json_decref(e);
-  it_server_stop(&srv);
+  ck_assert_int_eq(it_server_stop(&srv), 0);
   it_server_cleanup(&srv);
 }
 END_TEST
@@ -1215,6 +1229,7 @@ static Suite *asl_suite(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_counters_and_allowances);
   tcase_add_test(tc, test_restart_mid_execution_and_mid_wait);
+  tcase_add_test(tc, test_servers_exit_cleanly);
   suite_add_tcase(s, tc);
   return s;
 }
