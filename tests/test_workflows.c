@@ -460,6 +460,12 @@ static const asl_case cases[] = {
      "'InputPath':'$.err.Error','End':true}}}",
      "{}", "succeeded", "{'output':'States.BranchFailed'}", NULL, NULL, 0, 0,
      "ErrorCaught", 1},
+    {"parallel-branch-runtime-error-not-caught",
+     "{'StartAt':'P','States':{'P':{'Type':'Parallel','Branches':[{"
+     "'StartAt':'A','States':{'A':{'Type':'Pass','InputPath':'$.nothing',"
+     "'End':true}}}],'Catch':[{'ErrorEquals':['States.ALL'],'Next':'H'}],"
+     "'End':true},'H':{'Type':'Succeed'}}}",
+     "{}", "failed", NULL, "States.Runtime"},
     {"parallel-nested",
      "{'StartAt':'P','States':{'P':{'Type':'Parallel','Branches':[{"
      "'StartAt':'Q','States':{'Q':{'Type':'Parallel','Branches':[{"

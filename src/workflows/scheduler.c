@@ -371,15 +371,16 @@ static void run_end(wfx *x, json_t *run, json_t *output) {
     return;
   }
   size_t index = 0;
-  json_t *parent = run_find(x, jint(run, "parent", -1), NULL);
-  json_int_t branch = jint(run, "branch", 0);
-  json_t *results = json_object_get(parent, "results");
-  json_array_set(results, (size_t)branch, output);
   if (run_find(x, jint(run, "id", -2), &index))
     json_array_remove(wfx_runs(x), index);
+  json_t *parent = run_find(x, jint(run, "parent", -1), NULL);
+  if (!parent)
+    return;
+  json_t *results = json_object_get(parent, "results");
+  json_array_set(results, (size_t)jint(run, "branch", 0), output);
   json_int_t pending = jint(parent, "pending", 1) - 1;
   json_object_set_new(parent, "pending", json_integer(pending));
-  if (pending > 0 || !parent)
+  if (pending > 0)
     return;
   json_object_set_new(
       parent, "outcome",
@@ -392,6 +393,15 @@ static void run_end(wfx *x, json_t *run, json_t *output) {
 static void run_fail(wfx *x, json_t *run, const asl_error *err) {
   if (run_is_root(run)) {
     wfx_root_failed(x, run, err);
+    return;
+  }
+  /* States.Runtime means the machine cannot go on: no Parallel above can
+   * handle it, the execution fails (as in AWS Step Functions). */
+  if (strcmp(err->error, ASL_ERR_RUNTIME) == 0) {
+    json_t *root = run;
+    while (root && !run_is_root(root))
+      root = run_find(x, jint(root, "parent", -1), NULL);
+    wfx_root_failed(x, root ? root : run, err);
     return;
   }
   json_t *parent = run_find(x, jint(run, "parent", -1), NULL);
