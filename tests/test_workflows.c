@@ -933,6 +933,40 @@ START_TEST(test_manual_retry_and_commons_failed) {
 }
 END_TEST
 
+static bool has_second_task(const json_t *e) {
+  return transition_execution(e, g_manual, 1) != NULL || ended(e);
+}
+
+START_TEST(test_transition_asks_for_retry) {
+  char wf[64], ex[64], tx[64];
+  create_workflow(&g_s, table_json(&g_s, MANUAL_STEP), NULL, wf);
+  start_and_wait_task(&g_s, wf, json_pack("{s:s}", "doc", "d1"), g_manual, ex,
+                      tx);
+  patch_transition(&g_s, g_manual, tx,
+                   json_pack("{s:s, s:{s:s}}", "status", "retry", "error",
+                             "message", "busy"),
+                   200);
+  /* Started again with the same input; the execution is in `retry`. */
+  json_t *e = wait_for(&g_s, wf, ex, has_second_task, 10000);
+  ck_assert_str_eq(it_str(e, "status"), "retry");
+  ck_assert_int_eq(count_events(e, "TaskRetried"), 1);
+  char second[64];
+  snprintf(second, sizeof second, "%s", transition_execution(e, g_manual, 1));
+  json_decref(e);
+  ck_assert_int_eq(running_count(&g_s, wf), 1);
+  json_t *t = ok_json(
+      it_get(&g_s, "/transitions/%s/executions/%s", g_manual, second), 200);
+  ck_assert_str_eq(it_str(json_object_get(t, "input"), "documentId"), "d1");
+  json_decref(t);
+  patch_transition(&g_s, g_manual, second,
+                   json_pack("{s:s, s:{}}", "status", "succeeded", "output"),
+                   200);
+  e = wait_end(&g_s, wf, ex, 10000);
+  ck_assert_str_eq(it_str(e, "status"), "succeeded");
+  json_decref(e);
+}
+END_TEST
+
 START_TEST(test_delete_stops_an_execution) {
   char wf[64], ex[64], tx[64];
   create_workflow(&g_s, table_json(&g_s, MANUAL_STEP), NULL, wf);
@@ -1227,6 +1261,7 @@ static Suite *asl_suite(void) {
   tcase_add_test(tc, test_missing_heartbeat_times_out);
   tcase_add_test(tc, test_docker_auto_mode);
   tcase_add_test(tc, test_manual_retry_and_commons_failed);
+  tcase_add_test(tc, test_transition_asks_for_retry);
   tcase_add_test(tc, test_delete_stops_an_execution);
   tcase_add_test(tc, test_list_filters_sorting_paging);
   tcase_add_test(tc, test_completion_step_and_isolation);
