@@ -102,6 +102,13 @@ static const check_case path_checks[] = {
     {"$.a[0]]", true, JSONPATH_INVALID, "expected '.' or '['"},
     {"$.@", true, JSONPATH_INVALID, "expected a name"},
     {"$.a\x01", true, JSONPATH_INVALID, "byte 0x01"},
+    /* names become JSON member names: UTF-8 only */
+    {"$.new.d\xfa\xfa", true, JSONPATH_INVALID, "UTF-8 text at 7"},
+    {"$['\xc0\x80']", true, JSONPATH_INVALID, "UTF-8"},
+    {"$.\xed\xa0\x80", true, JSONPATH_INVALID, "UTF-8"},
+    {"$.\xf4\x90\x80\x80", true, JSONPATH_INVALID, "UTF-8"},
+    {"$.\xe2\x82", true, JSONPATH_INVALID, "UTF-8"},
+    {"$.\xf0\x9f\x98\x80", true, JSONPATH_OK, NULL},
     {"$.length()", true, JSONPATH_INVALID, "expected '.' or '['"},
 };
 
@@ -277,6 +284,8 @@ static const set_case path_sets[] = {
     {"{`a`: 1}", "$.a[*]", "2", JSONPATH_INVALID, "{`a`: 1}"},
     {"{`a`: 1}", "$..a", "2", JSONPATH_INVALID, "{`a`: 1}"},
     {"{`a`: 1}", "a", "2", JSONPATH_INVALID, "{`a`: 1}"},
+    /* found by fuzz_asl: a name jansson refuses, after objects were made */
+    {"{`a`: 1}", "$.new.d\xfa", "2", JSONPATH_INVALID, "{`a`: 1}"},
 };
 
 START_TEST(jsonpath_sets) {
@@ -1672,6 +1681,39 @@ START_TEST(checker_bounds_what_it_accepts) {
   ck_assert(asl_check(def, NULL, NULL, why, sizeof why));
   ck_assert(!asl_check(def, known_transition, &calls, why, sizeof why));
   ck_assert_int_eq(calls, 1);
+  json_decref(def);
+  /* Long names are cut in the place, at a character boundary; a deep place
+   * keeps its start and its end, so the rule is always there. */
+  char name[700] = "";
+  for (int i = 0; i < 300; i++)
+    strcat(name, "\xc3\xa6");
+  def = json_pack("{s:s, s:{s:{s:s}}}", "StartAt", name, "States", name, "Type",
+                  "Succeed");
+  ck_assert(!asl_check(def, NULL, NULL, why, sizeof why));
+  char want[400] = "definition.States.";
+  memcpy(want + strlen(want), name, 100);
+  want[18 + 100] = '\0';
+  strcat(want, "\xe2\x80\xa6: a state name has at most 80 characters, this "
+               "one 300");
+  ck_assert_str_eq(why, want);
+  json_decref(def);
+  json_t *params = json_pack("{s:s}", "bad.$", "nope");
+  char key[120];
+  memset(key, 'k', 110);
+  key[110] = '\0';
+  for (int i = 0; i < 50; i++)
+    params = json_pack("{s:o}", key, params);
+  def = json_pack("{s:s, s:{s:{s:s, s:b, s:o}}}", "StartAt", "S", "States", "S",
+                  "Type", "Pass", "End", 1, "Parameters", params);
+  ck_assert(!asl_check(def, NULL, NULL, why, sizeof why));
+  ck_assert_msg(strncmp(why, "definition.States.S.Parameters.kkkk", 35) == 0 &&
+                    strstr(why, "\xe2\x80\xa6.bad.$: \"nope\": intrinsic "
+                                "functions are not supported") &&
+                    strlen(why) < 600,
+                "%s", why);
+  json_t *valid = json_string(why);
+  ck_assert_ptr_nonnull(valid);
+  json_decref(valid);
   json_decref(def);
   /* A short buffer gets the message cut, never overrun. */
   def = J(ONE("{`Type`: `Pass`}"));

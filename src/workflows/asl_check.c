@@ -79,6 +79,33 @@ static size_t push(checker *c, const char *fmt, ...) {
   return old;
 }
 
+/* Appends prefix and a member name cut to ASL_MAX_SHOWN bytes (at a
+ * character boundary, marked with "…"): names are the definition's own and
+ * may be long. */
+#define ASL_MAX_SHOWN 100
+static size_t push_name(checker *c, const char *prefix, const char *name) {
+  size_t n = strlen(name);
+  if (n <= ASL_MAX_SHOWN)
+    return push(c, "%s%s", prefix, name);
+  n = ASL_MAX_SHOWN;
+  while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+    n--;
+  return push(c, "%s%.*s\u2026", prefix, (int)n, name);
+}
+
+/* The place for a message: long places keep their start and end. */
+static const char *place(const checker *c, char *buf, size_t len) {
+  if (c->len <= 360)
+    return c->loc;
+  size_t head = 150, tail = c->len - 200;
+  while (head > 0 && ((unsigned char)c->loc[head] & 0xc0) == 0x80)
+    head--;
+  while (tail < c->len && ((unsigned char)c->loc[tail] & 0xc0) == 0x80)
+    tail++;
+  snprintf(buf, len, "%.*s\u2026%s", (int)head, c->loc, c->loc + tail);
+  return buf;
+}
+
 static void pop(checker *c, size_t len) {
   c->len = len;
   c->loc[len] = '\0';
@@ -90,13 +117,15 @@ static bool fail(checker *c, const char *fmt, ...)
 static bool fail(checker *c, const char *fmt, ...) {
   if (!c->why || c->whylen == 0)
     return false;
-  int n = snprintf(c->why, c->whylen, "%s: ", c->loc);
+  char buf[400];
+  int n = snprintf(c->why, c->whylen, "%s: ", place(c, buf, sizeof buf));
   if (n >= 0 && (size_t)n < c->whylen) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(c->why + n, c->whylen - (size_t)n, fmt, ap);
     va_end(ap);
   }
+  asl_utf8_clean(c->why);
   return false;
 }
 
@@ -104,7 +133,7 @@ static bool fail(checker *c, const char *fmt, ...) {
 static bool fail_at(checker *c, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static bool fail_at(checker *c, const char *field, const char *fmt, ...) {
-  push(c, ".%s", field);
+  push_name(c, ".", field);
   char msg[512];
   va_list ap;
   va_start(ap, fmt);
@@ -190,7 +219,7 @@ static bool check_template(checker *c, const json_t *v) {
   const json_t *m;
   json_object_foreach((json_t *)v, key, m) {
     size_t len = strlen(key);
-    size_t mark = push(c, ".%s", key);
+    size_t mark = push_name(c, ".", key);
     if (len > 2 && strcmp(key + len - 2, ".$") == 0) {
       if (!json_is_string(m))
         return fail(c,
@@ -260,7 +289,8 @@ static bool check_name(checker *c, const char *name) {
                 "state name \"%s\" is used twice (also %s); names are "
                 "unique in the whole definition",
                 name, json_string_value(seen));
-  json_object_set_new(c->names, name, json_string(c->loc));
+  char buf[400];
+  json_object_set_new(c->names, name, json_string(place(c, buf, sizeof buf)));
   return true;
 }
 
@@ -828,7 +858,7 @@ static bool check_reachable(checker *c, const json_t *states,
   const json_t *state;
   json_object_foreach((json_t *)states, name, state) {
     if (!json_object_get(w.seen, name)) {
-      push(c, ".States.%s", name);
+      push_name(c, ".States.", name);
       ok = fail(c, "state \"%s\" cannot be reached from StartAt \"%s\"", name,
                 start);
       break;
@@ -890,7 +920,7 @@ static bool check_machine(checker *c, const json_t *machine, bool top,
   const char *name;
   const json_t *state;
   json_object_foreach((json_t *)states, name, state) {
-    size_t mark = push(c, ".States.%s", name);
+    size_t mark = push_name(c, ".States.", name);
     if (!check_name(c, name) || !check_state(c, state, states, parallel_depth))
       return false;
     const char *type = json_string_value(json_object_get(state, "Type"));
