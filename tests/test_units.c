@@ -1064,6 +1064,51 @@ START_TEST(control_api_advance_runs_due_jobs_before_it_answers) {
 }
 END_TEST
 
+/* A job kind that schedules the next link of a chain: links 1..5 are due at
+ * once, link 6 an hour later. */
+static int chain_runs;
+static store_status chain_step(store *s, const store_job *job, int64_t now_us) {
+  chain_runs++;
+  int n = atoi(job->target_id);
+  if (n >= 6)
+    return STORE_ONE;
+  char next[16];
+  snprintf(next, sizeof next, "%d", n + 1);
+  return store_job_add(s, "chain", next, "",
+                       n + 1 == 6 ? now_us + 3600000000LL : now_us);
+}
+
+static store_status chain_start(store *s, void *arg) {
+  (void)arg;
+  return store_job_add(s, "chain", "1", "", clock_now_us() + 60000000);
+}
+
+START_TEST(run_due_now_runs_what_jobs_make_due) {
+  engine_register("chain", chain_step);
+  ck_assert_int_eq(store_write_tx(chain_start, NULL), STORE_ONE);
+  bool more = true;
+  ck_assert_int_eq(engine_run_due_now(0, &more), 0);
+  ck_assert(!more);
+  clock_shift_us(60000000);
+  /* Link 1 is due; it makes 2 due at once, and so on to 5; 6 is not. */
+  ck_assert_int_eq(engine_run_due_now(0, &more), 5);
+  ck_assert_int_eq(chain_runs, 5);
+  ck_assert(!more);
+  ck_assert_int_eq(engine_run_due_now(0, &more), 0);
+  /* An hour on, link 6 is due; with a new chain's first link, two jobs
+   * are due: a limit of one stops after link 6 and says more are due. */
+  clock_shift_us(3600000000LL);
+  ck_assert_int_eq(store_write_tx(chain_start, NULL), STORE_ONE);
+  clock_shift_us(60000000);
+  ck_assert_int_eq(engine_run_due_now(1, &more), 1);
+  ck_assert(more);
+  ck_assert_int_eq(engine_run_due_now(0, &more), 5);
+  ck_assert(!more);
+  ck_assert_int_eq(chain_runs, 11);
+  clock_shift_us(-clock_offset_us());
+}
+END_TEST
+
 static Suite *units_suite(void) {
   Suite *s = suite_create("units");
   TCase *pure = tcase_create("pure");
@@ -1088,6 +1133,7 @@ static Suite *units_suite(void) {
   tcase_add_test(handlers, handlers_run_without_sockets);
   tcase_add_test(handlers, control_api_is_loopback_or_admin_only);
   tcase_add_test(handlers, control_api_advance_runs_due_jobs_before_it_answers);
+  tcase_add_test(handlers, run_due_now_runs_what_jobs_make_due);
   tcase_add_test(handlers, failed_writes_leave_nothing_behind);
   tcase_add_test(handlers, page_tokens_resist_tampering);
   tcase_add_test(handlers, whole_reals_count_as_the_integers_they_are);
