@@ -953,9 +953,15 @@ START_TEST(control_api_is_loopback_or_admin_only) {
     const char *peer;
     unsigned status;
   } peers[] = {
-      {NULL, 403},           {"10.0.0.1", 403},         {"192.0.2.7", 403},
-      {"2001:db8::1", 403},  {"::ffff:10.0.0.1", 403},  {"::", 403},
-      {"127.0.0.1", 200},    {"127.9.8.7", 200},        {"::1", 200},
+      {NULL, 403},
+      {"10.0.0.1", 403},
+      {"192.0.2.7", 403},
+      {"2001:db8::1", 403},
+      {"::ffff:10.0.0.1", 403},
+      {"::", 403},
+      {"127.0.0.1", 200},
+      {"127.9.8.7", 200},
+      {"::1", 200},
       {"::ffff:127.0.0.1", 200},
   };
   for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++) {
@@ -970,9 +976,8 @@ START_TEST(control_api_is_loopback_or_admin_only) {
     api_response_free(&r);
   }
   /* With one: its bearer token, from anywhere; nothing else. */
-  dispatch_settings ds = {.no_auth = true,
-                          .validate_responses = true,
-                          .admin_token = "adm-token"};
+  dispatch_settings ds = {
+      .no_auth = true, .validate_responses = true, .admin_token = "adm-token"};
   dispatch_configure(&ds);
   static const struct {
     const char *authorization;
@@ -1043,8 +1048,8 @@ START_TEST(control_api_advance_runs_due_jobs_before_it_answers) {
   ck_assert_uint_eq(r.status, 200);
   api_response_free(&r);
   /* A fraction, kept to the microsecond. */
-  r = control_call("POST", "/_emulator/clock/advance",
-                   "{\"seconds\": 86400.5}", NULL, "::1");
+  r = control_call("POST", "/_emulator/clock/advance", "{\"seconds\": 86400.5}",
+                   NULL, "::1");
   ck_assert_uint_eq(r.status, 200);
   ck_assert(json_real_value(json_object_get(r.body, "advancedSeconds")) ==
             86400.5);
