@@ -34,8 +34,9 @@ void engine_wake(void);
  * sleep (for after clock_shift_us). Jobs never run on two threads at once:
  * this waits while the engine thread runs jobs, and the engine thread
  * waits while this does, so no job runs twice. Call it outside any
- * transaction (jobs open their own), from any thread with a store
- * connection; the engine thread need not be running. Returns the number of
+ * transaction (jobs open their own) and never from a job handler (the
+ * lock is not recursive), from any thread with a store connection; the
+ * engine thread need not be running. Returns the number of
  * jobs run, -1 when the store failed; *more (may be NULL) tells whether
  * jobs were still due when limit stopped it. */
 long engine_run_due_now(size_t limit, bool *more);
