@@ -7,6 +7,7 @@
 #include "workflows/jsonpath.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +102,13 @@ static const check_case path_checks[] = {
     {"$.a[0]]", true, JSONPATH_INVALID, "expected '.' or '['"},
     {"$.@", true, JSONPATH_INVALID, "expected a name"},
     {"$.a\x01", true, JSONPATH_INVALID, "byte 0x01"},
+    /* names become JSON member names: UTF-8 only */
+    {"$.new.d\xfa\xfa", true, JSONPATH_INVALID, "UTF-8 text at 7"},
+    {"$['\xc0\x80']", true, JSONPATH_INVALID, "UTF-8"},
+    {"$.\xed\xa0\x80", true, JSONPATH_INVALID, "UTF-8"},
+    {"$.\xf4\x90\x80\x80", true, JSONPATH_INVALID, "UTF-8"},
+    {"$.\xe2\x82", true, JSONPATH_INVALID, "UTF-8"},
+    {"$.\xf0\x9f\x98\x80", true, JSONPATH_OK, NULL},
     {"$.length()", true, JSONPATH_INVALID, "expected '.' or '['"},
 };
 
@@ -276,6 +284,8 @@ static const set_case path_sets[] = {
     {"{`a`: 1}", "$.a[*]", "2", JSONPATH_INVALID, "{`a`: 1}"},
     {"{`a`: 1}", "$..a", "2", JSONPATH_INVALID, "{`a`: 1}"},
     {"{`a`: 1}", "a", "2", JSONPATH_INVALID, "{`a`: 1}"},
+    /* found by fuzz_asl: a name jansson refuses, after objects were made */
+    {"{`a`: 1}", "$.new.d\xfa", "2", JSONPATH_INVALID, "{`a`: 1}"},
 };
 
 START_TEST(jsonpath_sets) {
@@ -1115,6 +1125,606 @@ START_TEST(catchers_and_their_output) {
 }
 END_TEST
 
+/* ---- the definition checker ---- */
+
+#define T1 "las:transition:00000000000000000000000000000001"
+#define T2 "las:transition:00000000000000000000000000000002"
+
+static bool known_transition(void *ctx, const char *resource) {
+  int *calls = ctx;
+  (*calls)++;
+  return strcmp(resource, T1) == 0 || strcmp(resource, T2) == 0;
+}
+
+/* A machine around one state S (End or Next as the state says). */
+#define ONE(state) "{`StartAt`: `S`, `States`: {`S`: " state "}}"
+/* S then a Succeed state Done. */
+#define TWO(state)                                                             \
+  "{`StartAt`: `S`, `States`: {`S`: " state ", `Done`: {`Type`: `Succeed`}}}"
+
+static const char *const good_definitions[] = {
+    ONE("{`Type`: `Succeed`}"),
+    ONE("{`Type`: `Fail`}"),
+    ONE("{`Type`: `Fail`, `Error`: `E`, `Cause`: `why`, `Comment`: `c`}"),
+    ONE("{`Type`: `Pass`, `End`: true}"),
+    "{`Comment`: `x`, `Version`: `1.0`, `QueryLanguage`: `JSONPath`, "
+    "`StartAt`: `S`, `States`: {`S`: {`Type`: `Succeed`}}}",
+    TWO("{`Type`: `Pass`, `Result`: {`a`: [1, {`b.$`: `not a path`}]}, "
+        "`ResultPath`: `$.r`, `InputPath`: `$.in`, `OutputPath`: `$.out[*]`, "
+        "`Parameters`: {`x.$`: `$.a`, `y`: {`z.$`: `$$.Execution.Id`}, "
+        "`l`: [{`q.$`: `$..id`}]}, `Next`: `Done`}"),
+    ONE("{`Type`: `Pass`, `InputPath`: null, `OutputPath`: null, "
+        "`ResultPath`: null, `End`: true}"),
+    ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true}"),
+    TWO("{`Type`: `Task`, `Resource`: `" T2 "`, `Next`: `Done`, "
+        "`Parameters`: {`in.$`: `$`}, `ResultSelector`: {`out.$`: `$.x`}, "
+        "`ResultPath`: `$.result`, "
+        "`Retry`: [{`ErrorEquals`: [`States.Timeout`], `MaxAttempts`: 0}, "
+        "{`ErrorEquals`: [`MyError`, `States.TaskFailed`], "
+        "`IntervalSeconds`: 2, `MaxAttempts`: 5, `BackoffRate`: 1.5, "
+        "`Comment`: `c`}, {`ErrorEquals`: [`States.ALL`]}], "
+        "`Catch`: [{`ErrorEquals`: [`MyError`], `Next`: `Done`, "
+        "`ResultPath`: `$.err`}, {`ErrorEquals`: [`States.ALL`], "
+        "`Next`: `Done`, `ResultPath`: null}]}"),
+    "{`StartAt`: `C`, `States`: {`C`: {`Type`: `Choice`, `Choices`: ["
+    "{`Variable`: `$.s`, `StringEquals`: `a`, `Next`: `A`},"
+    "{`Variable`: `$.s`, `StringMatches`: `log-*\\\\*\\\\\\\\`, `Next`: `A`},"
+    "{`Variable`: `$.n`, `NumericLessThanEqualsPath`: `$.m`, `Next`: `A`},"
+    "{`Variable`: `$.t`, `TimestampGreaterThan`: `2016-03-14T01:59:00Z`, "
+    "`Next`: `A`},"
+    "{`Variable`: `$.b`, `BooleanEquals`: false, `Next`: `A`},"
+    "{`Variable`: `$.x`, `IsPresent`: false, `Next`: `A`, `Comment`: `c`},"
+    "{`And`: [{`Variable`: `$.a`, `IsNull`: false}, {`Or`: [{`Variable`: "
+    "`$.b`, `IsNumeric`: true}, {`Not`: {`Variable`: `$.c[0]`, "
+    "`IsTimestamp`: true}}]}], `Next`: `B`}], `Default`: `B`, "
+    "`InputPath`: `$.in`, `OutputPath`: `$.out`},"
+    "`A`: {`Type`: `Succeed`}, `B`: {`Type`: `Fail`}}}",
+    TWO("{`Type`: `Wait`, `Seconds`: 0, `Next`: `Done`}"),
+    TWO("{`Type`: `Wait`, `Timestamp`: `2030-01-01T00:00:00+02:00`, "
+        "`Next`: `Done`}"),
+    TWO("{`Type`: `Wait`, `SecondsPath`: `$.w`, `Next`: `Done`}"),
+    TWO("{`Type`: `Wait`, `TimestampPath`: `$.t[0]`, `Next`: `Done`}"),
+    TWO("{`Type`: `Parallel`, `Next`: `Done`, `ResultPath`: `$.p`, "
+        "`Branches`: [{`StartAt`: `B1`, `States`: {`B1`: {`Type`: `Task`, "
+        "`Resource`: `" T1 "`, `End`: true}}}, {`Comment`: `two`, "
+        "`StartAt`: `B2`, `States`: {`B2`: {`Type`: `Parallel`, `End`: "
+        "true, `Branches`: [{`StartAt`: `B3`, `States`: {`B3`: {`Type`: "
+        "`Pass`, `End`: true}}}]}}}], `Catch`: [{`ErrorEquals`: "
+        "[`States.BranchFailed`], `Next`: `Done`}]}"),
+    /* a loop is fine while some state ends the machine */
+    "{`StartAt`: `W`, `States`: {`W`: {`Type`: `Wait`, `Seconds`: 5, "
+    "`Next`: `C`}, `C`: {`Type`: `Choice`, `Choices`: [{`Variable`: "
+    "`$.done`, `BooleanEquals`: true, `Next`: `End`}], `Default`: `W`}, "
+    "`End`: {`Type`: `Succeed`}}}",
+    /* a name of 80 characters (here two bytes each) */
+    "{`StartAt`: `"
+    "\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6"
+    "\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6"
+    "\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6"
+    "\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6"
+    "\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6"
+    "\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6"
+    "\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6"
+    "\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6"
+    "\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6`, "
+    "`States`: {`"
+    "\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6"
+    "\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6"
+    "\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6"
+    "\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6"
+    "\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6"
+    "\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6"
+    "\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6"
+    "\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6"
+    "\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6\xc3\xa6`: "
+    "{`Type`: `Succeed`}}}",
+};
+
+START_TEST(checker_accepts_what_the_engine_runs) {
+  for (size_t i = 0; i < N(good_definitions); i++) {
+    json_t *def = J(good_definitions[i]);
+    char why[1024] = "";
+    int calls = 0;
+    ck_assert_msg(asl_check(def, known_transition, &calls, why, sizeof why),
+                  "case %zu refused: %s", i, why);
+    json_decref(def);
+  }
+}
+END_TEST
+
+typedef struct {
+  const char *definition;
+  const char *why; /* the whole message */
+} bad_case;
+
+static const bad_case bad_definitions[] = {
+    /* the machine */
+    {"[]", "definition: a state machine must be an object, not an array"},
+    {"{`States`: {`S`: {`Type`: `Succeed`}}}",
+     "definition: StartAt is required"},
+    {"{`StartAt`: `S`}", "definition: States is required"},
+    {"{`StartAt`: `S`, `States`: {}}",
+     "definition.States: must be a non-empty object of states"},
+    {"{`StartAt`: `S`, `States`: []}",
+     "definition.States: must be a non-empty object of states"},
+    {"{`StartAt`: 1, `States`: {`S`: {`Type`: `Succeed`}}}",
+     "definition.StartAt: must be a state name, not a number"},
+    {"{`StartAt`: `X`, `States`: {`S`: {`Type`: `Succeed`}}}",
+     "definition.StartAt: state \"X\" does not exist"},
+    {"{`StartAt`: `S`, `States`: {`S`: {`Type`: `Succeed`}}, `Version`: "
+     "`2.0`}",
+     "definition.Version: must be \"1.0\""},
+    {"{`StartAt`: `S`, `States`: {`S`: {`Type`: `Succeed`}}, "
+     "`TimeoutSeconds`: 5}",
+     "definition.TimeoutSeconds: is not supported: executions have no "
+     "overall timeout"},
+    {"{`StartAt`: `S`, `States`: {`S`: {`Type`: `Succeed`}}, "
+     "`QueryLanguage`: `JSONata`}",
+     "definition.QueryLanguage: only \"JSONPath\" is supported"},
+    {"{`StartAt`: `S`, `States`: {`S`: {`Type`: `Succeed`}}, `Extra`: 1}",
+     "definition.Extra: is not a field of a state machine"},
+    {"{`StartAt`: `S`, `States`: {`S`: {`Type`: `Succeed`}}, `Comment`: 1}",
+     "definition.Comment: must be a string"},
+    /* states and their types */
+    {ONE("`x`"), "definition.States.S: a state must be an object, not a "
+                 "string"},
+    {ONE("{}"), "definition.States.S: Type is required"},
+    {ONE("{`Type`: 1}"), "definition.States.S.Type: must be a string, not a "
+                         "number"},
+    {ONE("{`Type`: `Map`, `End`: true}"),
+     "definition.States.S.Type: Map states are not supported"},
+    {ONE("{`Type`: `Lambda`}"),
+     "definition.States.S.Type: \"Lambda\" is not a state type (Pass, Task, "
+     "Choice, Wait, Succeed, Fail, Parallel)"},
+    {ONE("{`Type`: `Succeed`, `Next`: `S`}"),
+     "definition.States.S.Next: is not a field of a Succeed state"},
+    {ONE("{`Type`: `Succeed`, `End`: true}"),
+     "definition.States.S.End: is not a field of a Succeed state"},
+    {ONE("{`Type`: `Fail`, `InputPath`: `$`}"),
+     "definition.States.S.InputPath: is not a field of a Fail state"},
+    {ONE("{`Type`: `Fail`, `Error`: 5}"),
+     "definition.States.S.Error: must be a string"},
+    {ONE("{`Type`: `Fail`, `ErrorPath`: `$.e`}"),
+     "definition.States.S.ErrorPath: is not supported"},
+    {ONE("{`Type`: `Pass`, `End`: true, `ResultSelector`: {}}"),
+     "definition.States.S.ResultSelector: is not a field of a Pass state"},
+    {ONE("{`Type`: `Pass`, `End`: true, `Retry`: []}"),
+     "definition.States.S.Retry: is not a field of a Pass state"},
+    {ONE("{`Type`: `Succeed`, `Comment`: 1}"),
+     "definition.States.S.Comment: must be a string"},
+    {ONE("{`Type`: `Pass`, `End`: true, `Bogus`: 1}"),
+     "definition.States.S.Bogus: is not a field of a Pass state"},
+    {ONE("{`Type`: `Pass`, `End`: true, `Assign`: {}}"),
+     "definition.States.S.Assign: is not supported"},
+    /* Next and End */
+    {ONE("{`Type`: `Pass`}"),
+     "definition.States.S: a Pass state needs Next or \"End\": true"},
+    {ONE("{`Type`: `Pass`, `End`: false}"),
+     "definition.States.S.End: must be true (leave it out and give Next "
+     "instead)"},
+    {TWO("{`Type`: `Pass`, `End`: true, `Next`: `Done`}"),
+     "definition.States.S: a Pass state has Next or End, not both"},
+    {ONE("{`Type`: `Pass`, `Next`: `Nowhere`}"),
+     "definition.States.S.Next: state \"Nowhere\" does not exist"},
+    {ONE("{`Type`: `Pass`, `Next`: 3}"),
+     "definition.States.S.Next: must be a state name, not a number"},
+    {"{`StartAt`: `S`, `States`: {`S`: {`Type`: `Succeed`}, `Orphan`: "
+     "{`Type`: `Succeed`}}}",
+     "definition.States.Orphan: state \"Orphan\" cannot be reached from "
+     "StartAt \"S\""},
+    {"{`StartAt`: `A`, `States`: {`A`: {`Type`: `Pass`, `Next`: `B`}, `B`: "
+     "{`Type`: `Pass`, `Next`: `A`}}}",
+     "definition.States: no state ends the machine (a Succeed or Fail state, "
+     "or \"End\": true)"},
+    /* names */
+    {"{`StartAt`: ``, `States`: {``: {`Type`: `Succeed`}}}",
+     "definition.States.: a state name must not be empty"},
+    {"{`StartAt`: `a\\tb`, `States`: {`a\\tb`: {`Type`: `Succeed`}}}",
+     "definition.States.a\tb: a state name must not contain control "
+     "characters"},
+    {"{`StartAt`: "
+     "`123456789012345678901234567890123456789012345678901234567890123456789"
+     "0123456789012`, `States`: "
+     "{`123456789012345678901234567890123456789012345678901234567890123456789"
+     "0123456789012`: {`Type`: `Succeed`}}}",
+     "definition.States."
+     "1234567890123456789012345678901234567890123456789012345678901234567890"
+     "123456789012: a state name has at most 80 characters, this one 82"},
+    {TWO("{`Type`: `Parallel`, `Next`: `Done`, `Branches`: [{`StartAt`: "
+         "`Done`, `States`: {`Done`: {`Type`: `Succeed`}}}]}"),
+     "definition.States.Done: state name \"Done\" is used twice (also "
+     "definition.States.S.Branches[0].States.Done); names are unique in the "
+     "whole definition"},
+    /* paths */
+    {ONE("{`Type`: `Pass`, `End`: true, `InputPath`: `$.a[`}"),
+     "definition.States.S.InputPath: \"$.a[\" is not a valid Path: expected "
+     "a quoted name, an index, '*' or a slice at 4 (found end of path)"},
+    {ONE("{`Type`: `Pass`, `End`: true, `InputPath`: 5}"),
+     "definition.States.S.InputPath: must be a Path or null, not a number"},
+    {ONE("{`Type`: `Pass`, `End`: true, `ResultPath`: `$.a[*]`}"),
+     "definition.States.S.ResultPath: \"$.a[*]\" is not a valid Reference "
+     "Path: a Reference Path selects one node: no '*', slices or '..' (step "
+     "2)"},
+    {ONE("{`Type`: `Pass`, `End`: true, `OutputPath`: `out`}"),
+     "definition.States.S.OutputPath: \"out\" is not a valid Path: a path "
+     "must start with '$' at 0 (found 'o')"},
+    {ONE("{`Type`: `Pass`, `End`: true, `InputPath`: `$$.Execution`}"),
+     "definition.States.S.InputPath: the context object ($$) can only be "
+     "read by the \".$\" fields of Parameters and ResultSelector"},
+    {ONE("{`Type`: `Pass`, `End`: true, `Parameters`: [1]}"),
+     "definition.States.S.Parameters: must be an object, not an array"},
+    {ONE("{`Type`: `Pass`, `End`: true, `Parameters`: {`a`: {`b.$`: 1}}}"),
+     "definition.States.S.Parameters.a.b.$: a field whose name ends in "
+     "\".$\" must be a Path string, not a number"},
+    {ONE("{`Type`: `Pass`, `End`: true, `Parameters`: {`a`: [{`b.$`: "
+         "`$[`}]}}"),
+     "definition.States.S.Parameters.a[0].b.$: \"$[\" is not a valid Path: "
+     "expected a quoted name, an index, '*' or a slice at 2 (found end of "
+     "path)"},
+    {ONE("{`Type`: `Pass`, `End`: true, `Parameters`: {`m.$`: "
+         "`States.Format('{}', $.a)`}}"),
+     "definition.States.S.Parameters.m.$: \"States.Format('{}', $.a)\": "
+     "intrinsic functions are not supported; the value must be a Path "
+     "starting with $ (or $$ for the context object)"},
+    {ONE("{`Type`: `Pass`, `End`: true, `Parameters`: {`m.$`: `$.a`, `m`: "
+         "1}}"),
+     "definition.States.S.Parameters.m.$: both \"m\" and \"m.$\" are given"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, "
+         "`ResultSelector`: `x`}"),
+     "definition.States.S.ResultSelector: must be an object, not a string"},
+    /* Task */
+    {ONE("{`Type`: `Task`, `End`: true}"),
+     "definition.States.S: Resource is required in a Task state"},
+    {ONE("{`Type`: `Task`, `Resource`: 7, `End`: true}"),
+     "definition.States.S.Resource: must be a transition id, not a number"},
+    {ONE("{`Type`: `Task`, `Resource`: `las:transition:nope`, `End`: true}"),
+     "definition.States.S.Resource: \"las:transition:nope\" is not a "
+     "transition of the organization"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, "
+         "`TimeoutSeconds`: 30}"),
+     "definition.States.S.TimeoutSeconds: is not supported: a transition's "
+     "own timeoutInSeconds and heartbeats govern it"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, "
+         "`HeartbeatSeconds`: 30}"),
+     "definition.States.S.HeartbeatSeconds: is not supported: a "
+     "transition's own timeoutInSeconds and heartbeats govern it"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, "
+         "`Credentials`: {}}"),
+     "definition.States.S.Credentials: is not supported"},
+    /* Retry and Catch */
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, `Retry`: {}}"),
+     "definition.States.S.Retry: must be an array of Retriers"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, `Retry`: "
+         "[{}]}"),
+     "definition.States.S.Retry[0]: ErrorEquals is required"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, `Retry`: "
+         "[{`ErrorEquals`: []}]}"),
+     "definition.States.S.Retry[0].ErrorEquals: must be a non-empty array of "
+     "error names"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, `Retry`: "
+         "[{`ErrorEquals`: [`A`, 1]}]}"),
+     "definition.States.S.Retry[0].ErrorEquals[1]: must be an error name (a "
+     "non-empty string)"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, `Retry`: "
+         "[{`ErrorEquals`: [`States.Bogus`]}]}"),
+     "definition.States.S.Retry[0].ErrorEquals[0]: \"States.Bogus\" is not "
+     "one of the spec's error names (names starting \"States.\" are "
+     "reserved)"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, `Retry`: "
+         "[{`ErrorEquals`: [`States.ALL`, `A`]}]}"),
+     "definition.States.S.Retry[0].ErrorEquals[0]: States.ALL must appear "
+     "alone in ErrorEquals"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, `Retry`: "
+         "[{`ErrorEquals`: [`States.ALL`]}, {`ErrorEquals`: [`A`]}]}"),
+     "definition.States.S.Retry[0].ErrorEquals[0]: States.ALL must appear in "
+     "the last element"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, `Retry`: "
+         "[{`ErrorEquals`: [`A`], `IntervalSeconds`: 0}]}"),
+     "definition.States.S.Retry[0].IntervalSeconds: must be an integer from "
+     "1 to 99999999"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, `Retry`: "
+         "[{`ErrorEquals`: [`A`], `IntervalSeconds`: 1.5}]}"),
+     "definition.States.S.Retry[0].IntervalSeconds: must be an integer from "
+     "1 to 99999999"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, `Retry`: "
+         "[{`ErrorEquals`: [`A`], `MaxAttempts`: -1}]}"),
+     "definition.States.S.Retry[0].MaxAttempts: must be an integer from 0 to "
+     "99999999"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, `Retry`: "
+         "[{`ErrorEquals`: [`A`], `BackoffRate`: 0.5}]}"),
+     "definition.States.S.Retry[0].BackoffRate: must be a number of at least "
+     "1.0"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, `Retry`: "
+         "[{`ErrorEquals`: [`A`], `MaxDelaySeconds`: 5}]}"),
+     "definition.States.S.Retry[0].MaxDelaySeconds: is not supported"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, `Retry`: "
+         "[{`ErrorEquals`: [`A`], `Next`: `S`}]}"),
+     "definition.States.S.Retry[0].Next: is not a field of a Retrier"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, `Catch`: "
+         "[{`ErrorEquals`: [`A`]}]}"),
+     "definition.States.S.Catch[0]: Next is required"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, `Catch`: "
+         "[{`ErrorEquals`: [`A`], `Next`: `Gone`}]}"),
+     "definition.States.S.Catch[0].Next: state \"Gone\" does not exist"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, `Catch`: "
+         "[{`ErrorEquals`: [`A`], `Next`: `S`, `ResultPath`: `$..x`}]}"),
+     "definition.States.S.Catch[0].ResultPath: \"$..x\" is not a valid "
+     "Reference Path: a Reference Path selects one node: no '*', slices or "
+     "'..' (step 1)"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, `Catch`: "
+         "[{`ErrorEquals`: [`States.ALL`], `Next`: `S`}, {`ErrorEquals`: "
+         "[`A`], `Next`: `S`}]}"),
+     "definition.States.S.Catch[0].ErrorEquals[0]: States.ALL must appear in "
+     "the last element"},
+    {ONE("{`Type`: `Task`, `Resource`: `" T1 "`, `End`: true, `Catch`: "
+         "[{`ErrorEquals`: [`A`], `Next`: `S`, `Retry`: 1}]}"),
+     "definition.States.S.Catch[0].Retry: is not a field of a Catcher"},
+    /* Choice */
+    {ONE("{`Type`: `Choice`}"),
+     "definition.States.S: Choices is required in a Choice state"},
+    {ONE("{`Type`: `Choice`, `Choices`: []}"),
+     "definition.States.S.Choices: must be a non-empty array of Choice "
+     "rules"},
+    {ONE("{`Type`: `Choice`, `Choices`: [{`Variable`: `$.a`, "
+         "`StringEquals`: `x`, `Next`: `S`}], `End`: true}"),
+     "definition.States.S.End: is not a field of a Choice state"},
+    {ONE("{`Type`: `Choice`, `Choices`: [{`Variable`: `$.a`, "
+         "`StringEquals`: `x`}]}"),
+     "definition.States.S.Choices[0]: Next is required in a top-level "
+     "Choice rule"},
+    {ONE("{`Type`: `Choice`, `Choices`: [{`Variable`: `$.a`, "
+         "`StringEquals`: `x`, `Next`: `T`}]}"),
+     "definition.States.S.Choices[0].Next: state \"T\" does not exist"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`Variable`: `$.a`, "
+         "`StringEquals`: `x`, `Next`: `Done`}], `Default`: `Z`}"),
+     "definition.States.S.Default: state \"Z\" does not exist"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`Variable`: `$.a`, "
+         "`Next`: `Done`}]}"),
+     "definition.States.S.Choices[0]: a Choice rule needs a comparison "
+     "operator (StringEquals, NumericLessThan, IsPresent, …) or And, Or, Not"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`StringEquals`: `x`, "
+         "`Next`: `Done`}]}"),
+     "definition.States.S.Choices[0]: Variable is required with StringEquals"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`Variable`: `$.a`, "
+         "`StringEquals`: `x`, `StringLessThan`: `y`, `Next`: `Done`}]}"),
+     "definition.States.S.Choices[0].StringLessThan: a Choice rule has "
+     "exactly one operator; it also has StringEquals"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`Variable`: `$.a`, "
+         "`StringEqual`: `x`, `Next`: `Done`}]}"),
+     "definition.States.S.Choices[0].StringEqual: is not a comparison "
+     "operator or field of a Choice rule"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`Variable`: `$.a`, "
+         "`StringEquals`: 1, `Next`: `Done`}]}"),
+     "definition.States.S.Choices[0].StringEquals: must be a string, not a "
+     "number"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`Variable`: `$.a`, "
+         "`NumericEquals`: `1`, `Next`: `Done`}]}"),
+     "definition.States.S.Choices[0].NumericEquals: must be a number, not a "
+     "string"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`Variable`: `$.a`, "
+         "`BooleanEquals`: `true`, `Next`: `Done`}]}"),
+     "definition.States.S.Choices[0].BooleanEquals: must be true or false, "
+     "not a string"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`Variable`: `$.a`, "
+         "`IsPresent`: 1, `Next`: `Done`}]}"),
+     "definition.States.S.Choices[0].IsPresent: must be true or false, not a "
+     "number"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`Variable`: `$.a`, "
+         "`TimestampEquals`: `2016-03-14 01:59:00Z`, `Next`: `Done`}]}"),
+     "definition.States.S.Choices[0].TimestampEquals: must be an RFC 3339 "
+     "timestamp such as \"2016-03-14T01:59:00Z\""},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`Variable`: `$.a`, "
+         "`StringMatches`: `a\\\\b`, `Next`: `Done`}]}"),
+     "definition.States.S.Choices[0].StringMatches: a backslash may only "
+     "escape '*' or another backslash"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`Variable`: `$.a`, "
+         "`StringEqualsPath`: `$.b[*]`, `Next`: `Done`}]}"),
+     "definition.States.S.Choices[0].StringEqualsPath: \"$.b[*]\" is not a "
+     "valid Reference Path: a Reference Path selects one node: no '*', "
+     "slices or '..' (step 2)"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`Variable`: `$..a`, "
+         "`IsNull`: true, `Next`: `Done`}]}"),
+     "definition.States.S.Choices[0].Variable: \"$..a\" is not a valid "
+     "Reference Path: a Reference Path selects one node: no '*', slices or "
+     "'..' (step 1)"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`Variable`: `$$.Execution.Id`, "
+         "`IsNull`: true, `Next`: `Done`}]}"),
+     "definition.States.S.Choices[0].Variable: the context object ($$) can "
+     "only be read by the \".$\" fields of Parameters and ResultSelector"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`And`: [], `Next`: `Done`}]}"),
+     "definition.States.S.Choices[0].And: must be a non-empty array of "
+     "Choice rules"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`Or`: [{`Variable`: `$.a`, "
+         "`IsNull`: true, `Next`: `Done`}], `Next`: `Done`}]}"),
+     "definition.States.S.Choices[0].Or[0].Next: only top-level Choice rules "
+     "have Next, not the rules inside And, Or and Not"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`Not`: [], `Next`: `Done`}]}"),
+     "definition.States.S.Choices[0].Not: a Choice rule must be an object, "
+     "not an array"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`Not`: {`Variable`: `$.a`, "
+         "`IsNull`: true}, `And`: [{`Variable`: `$.a`, `IsNull`: true}], "
+         "`Next`: `Done`}]}"),
+     "definition.States.S.Choices[0].And: a Choice rule has exactly one "
+     "operator; it also has Not"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`Not`: {`Variable`: `$.a`, "
+         "`IsNull`: true}, `Variable`: `$.a`, `Next`: `Done`}]}"),
+     "definition.States.S.Choices[0].Variable: And, Or and Not rules have no "
+     "Variable"},
+    {TWO("{`Type`: `Choice`, `Choices`: [{`Not`: {`Not`: {`Not`: {`Not`: "
+         "{`Not`: {`Not`: {`Not`: {`Not`: {`Not`: {`Not`: {`Not`: {`Not`: "
+         "{`Not`: {`Not`: {`Not`: {`Not`: {`Not`: {`Variable`: `$.a`, "
+         "`IsNull`: true}}}}}}}}}}}}}}}}}, `Next`: `Done`}]}"),
+     "definition.States.S.Choices[0].Not.Not.Not.Not.Not.Not.Not.Not.Not.Not."
+     "Not.Not.Not.Not.Not.Not.Not: Choice rules nest at most 16 deep"},
+    /* Wait */
+    {TWO("{`Type`: `Wait`, `Next`: `Done`}"),
+     "definition.States.S: a Wait state needs one of Seconds, Timestamp, "
+     "SecondsPath and TimestampPath"},
+    {TWO("{`Type`: `Wait`, `Seconds`: 1, `SecondsPath`: `$.s`, "
+         "`Next`: `Done`}"),
+     "definition.States.S: a Wait state has exactly one of Seconds, "
+     "Timestamp, SecondsPath and TimestampPath; this one has Seconds and "
+     "SecondsPath"},
+    {TWO("{`Type`: `Wait`, `Seconds`: -1, `Next`: `Done`}"),
+     "definition.States.S.Seconds: must be an integer from 0 to 99999999"},
+    {TWO("{`Type`: `Wait`, `Seconds`: `10`, `Next`: `Done`}"),
+     "definition.States.S.Seconds: must be an integer from 0 to 99999999"},
+    {TWO("{`Type`: `Wait`, `Timestamp`: `tomorrow`, `Next`: `Done`}"),
+     "definition.States.S.Timestamp: must be an RFC 3339 timestamp such as "
+     "\"2016-03-14T01:59:00Z\""},
+    {TWO("{`Type`: `Wait`, `TimestampPath`: `$.t[0:1]`, `Next`: `Done`}"),
+     "definition.States.S.TimestampPath: \"$.t[0:1]\" is not a valid "
+     "Reference Path: a Reference Path selects one node: no '*', slices or "
+     "'..' (step 2)"},
+    {TWO("{`Type`: `Wait`, `SecondsPath`: 5, `Next`: `Done`}"),
+     "definition.States.S.SecondsPath: must be a Reference Path, not a "
+     "number"},
+    /* Parallel */
+    {TWO("{`Type`: `Parallel`, `Next`: `Done`}"),
+     "definition.States.S: Branches is required in a Parallel state"},
+    {TWO("{`Type`: `Parallel`, `Next`: `Done`, `Branches`: []}"),
+     "definition.States.S.Branches: must be a non-empty array of state "
+     "machines"},
+    {TWO("{`Type`: `Parallel`, `Next`: `Done`, `Branches`: [1]}"),
+     "definition.States.S.Branches[0]: a state machine must be an object, "
+     "not a number"},
+    {TWO("{`Type`: `Parallel`, `Next`: `Done`, `Branches`: [{`StartAt`: "
+         "`B`, `States`: {`B`: {`Type`: `Pass`, `Next`: `Done`}}}]}"),
+     "definition.States.S.Branches[0].States.B.Next: state \"Done\" does not "
+     "exist in this branch"},
+    {TWO("{`Type`: `Parallel`, `Next`: `Done`, `Branches`: [{`StartAt`: "
+         "`B`, `States`: {`B`: {`Type`: `Succeed`}}, `Version`: `1.0`}]}"),
+     "definition.States.S.Branches[0].Version: is not a field of a state "
+     "machine branch"},
+    {TWO("{`Type`: `Parallel`, `Next`: `Done`, `Branches`: [{`StartAt`: "
+         "`B`, `States`: {`B`: {`Type`: `Task`, `Resource`: `x`, `End`: "
+         "true}}}]}"),
+     "definition.States.S.Branches[0].States.B.Resource: \"x\" is not a "
+     "transition of the organization"},
+    {TWO("{`Type`: `Parallel`, `Next`: `Nope`, `Branches`: [{`StartAt`: "
+         "`B`, `States`: {`B`: {`Type`: `Succeed`}}}]}"),
+     "definition.States.S.Next: state \"Nope\" does not exist"},
+};
+
+START_TEST(checker_refuses_with_the_place_and_the_rule) {
+  for (size_t i = 0; i < N(bad_definitions); i++) {
+    const bad_case *c = &bad_definitions[i];
+    json_t *def = J(c->definition);
+    char why[1024] = "";
+    int calls = 0;
+    ck_assert_msg(!asl_check(def, known_transition, &calls, why, sizeof why),
+                  "case %zu accepted: %s", i, c->definition);
+    ck_assert_msg(strcmp(why, c->why) == 0, "case %zu:\n got  %s\n want %s", i,
+                  why, c->why);
+    json_decref(def);
+  }
+}
+END_TEST
+
+START_TEST(checker_bounds_what_it_accepts) {
+  char why[1024];
+  int calls = 0;
+  /* Parallel nested 9 deep. */
+  json_t *inner = J("{`StartAt`: `L`, `States`: {`L`: {`Type`: `Succeed`}}}");
+  for (int i = 0; i < 9; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "P%d", i);
+    json_t *outer =
+        json_pack("{s:s, s:{s:{s:s, s:b, s:[o]}}}", "StartAt", name, "States",
+                  name, "Type", "Parallel", "End", 1, "Branches", inner);
+    inner = outer;
+  }
+  ck_assert(!asl_check(inner, NULL, NULL, why, sizeof why));
+  ck_assert_msg(strstr(why, "Parallel states nest at most 8 deep"), "%s", why);
+  json_decref(inner);
+  /* More than 1,000 states, in a chain. */
+  json_t *states = json_object();
+  for (int i = 0; i < 1001; i++) {
+    char name[16], next[16];
+    snprintf(name, sizeof name, "S%d", i);
+    snprintf(next, sizeof next, "S%d", i + 1);
+    json_object_set_new(
+        states, name,
+        i == 1000 ? json_pack("{s:s}", "Type", "Succeed")
+                  : json_pack("{s:s, s:s}", "Type", "Pass", "Next", next));
+  }
+  json_t *def = json_pack("{s:s, s:o}", "StartAt", "S0", "States", states);
+  ck_assert(!asl_check(def, NULL, NULL, why, sizeof why));
+  ck_assert_str_eq(why, "definition.States: a definition has at most 1000 "
+                        "states in all");
+  /* 1,000 is fine. */
+  json_object_del(states, "S1000");
+  json_object_set_new(states, "S999", json_pack("{s:s}", "Type", "Succeed"));
+  ck_assert_msg(asl_check(def, NULL, NULL, why, sizeof why), "%s", why);
+  json_decref(def);
+  /* Too deep, and too many values. */
+  json_t *deep = json_string("x");
+  for (int i = 0; i < 70; i++)
+    deep = json_pack("[o]", deep);
+  def = json_pack("{s:s, s:{s:{s:s, s:b, s:o}}}", "StartAt", "S", "States", "S",
+                  "Type", "Pass", "End", 1, "Result", deep);
+  ck_assert(!asl_check(def, NULL, NULL, why, sizeof why));
+  ck_assert_str_eq(why, "definition: a definition has at most 100000 JSON "
+                        "values and 64 levels of nesting");
+  json_decref(def);
+  json_t *wide = json_array();
+  for (int i = 0; i < 100001; i++)
+    json_array_append_new(wide, json_true());
+  def = json_pack("{s:s, s:{s:{s:s, s:b, s:o}}}", "StartAt", "S", "States", "S",
+                  "Type", "Pass", "End", 1, "Result", wide);
+  ck_assert(!asl_check(def, NULL, NULL, why, sizeof why));
+  ck_assert_ptr_nonnull(strstr(why, "at most 100000 JSON values"));
+  json_decref(def);
+  /* Without a callback, Resources are not looked up; with one, each Task's
+   * is. */
+  def = J(TWO("{`Type`: `Task`, `Resource`: `anything`, `Next`: `Done`}"));
+  ck_assert(asl_check(def, NULL, NULL, why, sizeof why));
+  ck_assert(!asl_check(def, known_transition, &calls, why, sizeof why));
+  ck_assert_int_eq(calls, 1);
+  json_decref(def);
+  /* Long names are cut in the place, at a character boundary; a deep place
+   * keeps its start and its end, so the rule is always there. */
+  char name[700] = "";
+  for (int i = 0; i < 300; i++)
+    strcat(name, "\xc3\xa6");
+  def = json_pack("{s:s, s:{s:{s:s}}}", "StartAt", name, "States", name, "Type",
+                  "Succeed");
+  ck_assert(!asl_check(def, NULL, NULL, why, sizeof why));
+  char want[400] = "definition.States.";
+  memcpy(want + strlen(want), name, 100);
+  want[18 + 100] = '\0';
+  strcat(want, "\xe2\x80\xa6: a state name has at most 80 characters, this "
+               "one 300");
+  ck_assert_str_eq(why, want);
+  json_decref(def);
+  json_t *params = json_pack("{s:s}", "bad.$", "nope");
+  char key[120];
+  memset(key, 'k', 110);
+  key[110] = '\0';
+  for (int i = 0; i < 50; i++)
+    params = json_pack("{s:o}", key, params);
+  def = json_pack("{s:s, s:{s:{s:s, s:b, s:o}}}", "StartAt", "S", "States", "S",
+                  "Type", "Pass", "End", 1, "Parameters", params);
+  ck_assert(!asl_check(def, NULL, NULL, why, sizeof why));
+  ck_assert_msg(strncmp(why, "definition.States.S.Parameters.kkkk", 35) == 0 &&
+                    strstr(why, "\xe2\x80\xa6.bad.$: \"nope\": intrinsic "
+                                "functions are not supported") &&
+                    strlen(why) < 600,
+                "%s", why);
+  json_t *valid = json_string(why);
+  ck_assert_ptr_nonnull(valid);
+  json_decref(valid);
+  json_decref(def);
+  /* A short buffer gets the message cut, never overrun. */
+  def = J(ONE("{`Type`: `Pass`}"));
+  char tiny[12];
+  ck_assert(!asl_check(def, NULL, NULL, tiny, sizeof tiny));
+  ck_assert_str_eq(tiny, "definition.");
+  ck_assert(!asl_check(def, NULL, NULL, NULL, 0));
+  json_decref(def);
+}
+END_TEST
+
 static Suite *asl_suite(void) {
   Suite *s = suite_create("asl");
   TCase *paths = tcase_create("jsonpath");
@@ -1138,6 +1748,12 @@ static Suite *asl_suite(void) {
   tcase_add_test(data, retry_counts_per_retrier);
   tcase_add_test(data, catchers_and_their_output);
   suite_add_tcase(s, data);
+  TCase *check = tcase_create("check");
+  tcase_set_timeout(check, 60);
+  tcase_add_test(check, checker_accepts_what_the_engine_runs);
+  tcase_add_test(check, checker_refuses_with_the_place_and_the_rule);
+  tcase_add_test(check, checker_bounds_what_it_accepts);
+  suite_add_tcase(s, check);
   return s;
 }
 

@@ -8,6 +8,11 @@
 void asl_error_set(asl_error *err, const char *error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Replaces each byte of text that does not belong to a UTF-8 sequence
+ * with '?': messages quote parts of values cut to a length, and must stay
+ * text a JSON string can hold. */
+void asl_utf8_clean(char *text);
+
 /* A JSON type's name for messages: "string", "number", "null", … */
 const char *asl_type_name(const json_t *v);
 

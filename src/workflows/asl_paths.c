@@ -21,6 +21,39 @@
  * template that did not pass through it from exhausting the stack. */
 #define ASL_TEMPLATE_MAX_DEPTH 512
 
+/* Length of the UTF-8 sequence at p, or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p) {
+  if (p[0] < 0x80)
+    return 1;
+  size_t n = (p[0] & 0xe0) == 0xc0   ? 2
+             : (p[0] & 0xf0) == 0xe0 ? 3
+             : (p[0] & 0xf8) == 0xf0 ? 4
+                                     : 0;
+  unsigned cp = p[0] & (n == 2 ? 0x1fu : n == 3 ? 0x0fu : 0x07u);
+  for (size_t i = 1; i < n; i++) {
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+    cp = cp << 6 | (p[i] & 0x3fu);
+  }
+  if (!n || (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+      (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+      (cp >= 0xd800 && cp <= 0xdfff))
+    return 0;
+  return n;
+}
+
+void asl_utf8_clean(char *text) {
+  unsigned char *p = (unsigned char *)text;
+  while (*p) {
+    size_t n = utf8_len(p);
+    if (n) {
+      p += n;
+    } else {
+      *p++ = '?';
+    }
+  }
+}
+
 void asl_error_set(asl_error *err, const char *error, const char *fmt, ...) {
   if (!err)
     return;
@@ -29,6 +62,8 @@ void asl_error_set(asl_error *err, const char *error, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(err->cause, sizeof err->cause, fmt, ap);
   va_end(ap);
+  asl_utf8_clean(err->error);
+  asl_utf8_clean(err->cause);
 }
 
 const char *asl_type_name(const json_t *v) {

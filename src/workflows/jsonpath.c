@@ -199,6 +199,37 @@ static jsonpath_status parse_bracket(const char *path, const char **pp,
   return JSONPATH_OK;
 }
 
+/* Length of the UTF-8 sequence at p, or 0 when it is not one (overlong
+ * forms, surrogates and code points past U+10FFFF included). */
+static size_t utf8_len(const unsigned char *p) {
+  if (p[0] < 0x80)
+    return 1;
+  size_t n;
+  unsigned cp;
+  if ((p[0] & 0xe0) == 0xc0) {
+    n = 2;
+    cp = p[0] & 0x1fu;
+  } else if ((p[0] & 0xf0) == 0xe0) {
+    n = 3;
+    cp = p[0] & 0x0fu;
+  } else if ((p[0] & 0xf8) == 0xf0) {
+    n = 4;
+    cp = p[0] & 0x07u;
+  } else {
+    return 0;
+  }
+  for (size_t i = 1; i < n; i++) {
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+    cp = cp << 6 | (p[i] & 0x3fu);
+  }
+  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+      (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+      (cp >= 0xd800 && cp <= 0xdfff))
+    return 0;
+  return n;
+}
+
 /* Parses path into out (out->names must be freed by the caller, also on
  * failure). */
 static jsonpath_status parse(const char *path, bool reference, parsed *out,
@@ -216,6 +247,14 @@ static jsonpath_status parse(const char *path, bool reference, parsed *out,
   }
   char *names = out->names;
   const char *p = path;
+  /* Names become JSON member names, which are UTF-8. */
+  for (const unsigned char *u = (const unsigned char *)path; *u;) {
+    size_t n = utf8_len(u);
+    if (!n)
+      return fail(path, (const char *)u, why, whylen,
+                  "a path must be UTF-8 text");
+    u += n;
+  }
   if (*p != '$')
     return fail(path, p, why, whylen, "a path must start with '$'");
   p++;
