@@ -789,6 +789,12 @@ static store_status wfx_save(wfx *x) {
       job_at = due;
     }
   }
+  if (x->ended && strcmp(status, "error") != 0) {
+    /* Nothing can move a finished execution again: only the count stays. */
+    json_t *done = json_pack("{s:I}", "steps", jint(x->state, "steps", 0));
+    json_decref(x->state);
+    x->state = done;
+  }
   store_status st = STORE_ONE;
   if (x->fresh) {
     /* The execution's log is written once, with what this first
