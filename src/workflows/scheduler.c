@@ -214,7 +214,13 @@ static bool run_is_root(const json_t *run) {
 
 /* The `$$` context object of a run's current state (borrowed): built once
  * per transaction, its State part set for each state. */
-static const json_t *run_context(wfx *x, const json_t *run) {
+static const json_t *run_context(wfx *x, const json_t *run,
+                                 const json_t *state) {
+  /* `$$` is read only by the `.$` fields of Parameters and ResultSelector
+   * (asl_check refuses it elsewhere): other states need no context. */
+  if (!json_object_get(state, "Parameters") &&
+      !json_object_get(state, "ResultSelector"))
+    return NULL;
   if (!x->context)
     x->context =
         json_pack("{s:{s:s, s:O, s:O}, s:{s:s}, s:{}}", "Execution", "Id",
@@ -618,7 +624,7 @@ static void run_enter(wfx *x, json_t *run) {
     attempts = json_array();
     json_object_set_new(run, "attempts", attempts);
   }
-  const json_t *ctx = run_context(x, run);
+  const json_t *ctx = run_context(x, run, state);
   asl_outcome o;
   asl_eval_enter(machine, jstr(run, "state"), json_object_get(run, "input"),
                  ctx, x->now_us, attempts, &o);
@@ -686,7 +692,7 @@ static void run_result(wfx *x, json_t *run) {
   }
   json_object_del(run, "transitionExecutionId");
   json_object_del(run, "taskInput");
-  const json_t *ctx = run_context(x, run);
+  const json_t *ctx = run_context(x, run, state);
   asl_outcome o;
   asl_eval_result(machine, jstr(run, "state"), json_object_get(run, "input"),
                   ok ? json_object_get(oc, "output") : NULL,
@@ -862,8 +868,7 @@ store_status scheduler_start(store *s, const char *org_id,
   x.workflow = json_incref((json_t *)workflow);
   x.definition = json_incref((json_t *)definition);
   x.log = json_array();
-  wfx_log(&x, "workflow execution %s of workflow %s started", x.id,
-          x.workflow_id);
+  wfx_log(&x, "execution started");
   x.state = json_pack(
       "{s:i, s:i, s:[{s:i, s:i, s:i, s:[], s:s?, s:O, s:s, s:[]}]}", "steps", 0,
       "nextRun", 1, "runs", "id", 0, "parent", -1, "branch", 0, "machine",
