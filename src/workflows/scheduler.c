@@ -232,10 +232,10 @@ static const json_t *run_context(wfx *x, const json_t *run,
   json_t *n;
   json_array_foreach(json_object_get(run, "attempts"), i, n) retries +=
       json_integer_value(n);
-  json_t *state = json_object_get(x->context, "State");
-  set_str(state, "Name", jstr(run, "state"));
-  set_str(state, "EnteredTime", x->now_iso);
-  json_object_set_new(state, "RetryCount", json_integer(retries));
+  json_t *now = json_object_get(x->context, "State");
+  set_str(now, "Name", jstr(run, "state"));
+  set_str(now, "EnteredTime", x->now_iso);
+  json_object_set_new(now, "RetryCount", json_integer(retries));
   return x->context;
 }
 
