@@ -87,14 +87,6 @@ static void asl_on_error(const json_t *state, const json_t *raw_input,
   out->err = *err;
 }
 
-/* Output of a state that passes its (effective) input on as its result:
- * Pass without Result, Choice, Wait, Succeed. */
-static bool asl_output(const json_t *state, const json_t *raw_input,
-                       const json_t *result, const json_t *context,
-                       json_t **out, asl_error *err) {
-  return asl_effective_output(state, raw_input, result, context, out, err);
-}
-
 void asl_eval_enter(const json_t *machine, const char *name,
                     const json_t *raw_input, const json_t *context,
                     int64_t now_us, json_t *attempts, asl_outcome *out) {
@@ -127,16 +119,18 @@ void asl_eval_enter(const json_t *machine, const char *name,
     out->data = input;
     return;
   }
+  /* The states without work: their result is Pass's Result or their
+   * effective input, which ResultPath and OutputPath make the output. */
   json_t *data = NULL;
   bool ok = true;
   if (asl_is(state, "Pass")) {
     const json_t *result = json_object_get(state, "Result");
-    ok = asl_output(state, raw_input, result ? result : input, context, &data,
-                    &err);
+    ok = asl_effective_output(state, raw_input, result ? result : input,
+                              context, &data, &err);
     if (ok)
       asl_go_on(state, data, out);
   } else if (asl_is(state, "Succeed")) {
-    ok = asl_output(state, raw_input, input, context, &data, &err);
+    ok = asl_effective_output(state, raw_input, input, context, &data, &err);
     if (ok) {
       out->go = ASL_GO_END;
       out->data = data;
@@ -144,7 +138,7 @@ void asl_eval_enter(const json_t *machine, const char *name,
   } else if (asl_is(state, "Choice")) {
     const char *next = NULL;
     ok = asl_choose(state, input, &next, &err) &&
-         asl_output(state, raw_input, input, context, &data, &err);
+         asl_effective_output(state, raw_input, input, context, &data, &err);
     if (ok) {
       out->go = ASL_GO_NEXT;
       out->next = next;
@@ -153,7 +147,7 @@ void asl_eval_enter(const json_t *machine, const char *name,
   } else if (asl_is(state, "Wait")) {
     int64_t until = 0;
     ok = asl_wait_until(state, input, now_us, &until, &err) &&
-         asl_output(state, raw_input, input, context, &data, &err);
+         asl_effective_output(state, raw_input, input, context, &data, &err);
     if (ok) {
       out->go = ASL_GO_WAIT;
       out->next = asl_str(state, "Next");
