@@ -559,13 +559,16 @@ START_TEST(test_malformed_lines_are_answered_in_json) {
       {"GET /health HTTP/2.0\r\nHost: x\r\n\r\n", 505,
        "HTTP version not supported"},
       {"GET /health HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n", 400,
-       "header line: no colon"},
+       "header line: not name: value"},
       {"GET /health HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nNoColon\r\n\r\n", 400,
-       "header line: no colon"},
+       "header line: not name: value"},
+      /* Before: the line ended the head, X-B became the next request. */
+      {"GET /health HTTP/1.1\r\nHost: x\r\n: x\r\nX-B: 1\r\n\r\n", 400,
+       "header line: not name: value"},
       {"POST /datasets HTTP/1.1\r\nHost: x\r\nContent-Type: "
        "application/json\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n"
        "badtrailer\r\n\r\n",
-       400, "trailer line: no colon"},
+       400, "trailer line: not name: value"},
       {"POST /datasets HTTP/1.1\r\nHost: x\r\nContent-Type: "
        "application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
        400, "body: malformed chunked encoding"},
@@ -643,6 +646,48 @@ START_TEST(test_an_unsupported_transfer_encoding_is_refused_at_once) {
 }
 END_TEST
 
+/* libmicrohttpd took "Content-Length : 5" for an unknown field and the
+ * first of two differing Content-Length fields: framing a proxy in front
+ * could read otherwise. */
+START_TEST(test_ambiguous_framing_is_refused) {
+  it_server srv;
+  start(&srv, NULL);
+  static const struct {
+    const char *fields;
+    const char *needle;
+  } cases[] = {
+      {"Content-Length : 2\r\n", "header 'Content-Length ': the name is not a "
+                                 "token"},
+      {"Host : x\r\n", "header 'Host ': the name is not a token"},
+      {"X\x01Y: x\r\n", "header 'X?Y': the name is not a token"},
+      {"Content-Length: 2\r\nContent-Length: 5\r\n",
+       "given more than once with different values"},
+      {"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n",
+       "not allowed with Transfer-Encoding"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char req[512];
+    snprintf(req, sizeof req,
+             "POST /datasets HTTP/1.1\r\nHost: x\r\nContent-Type: "
+             "application/json\r\nConnection: close\r\n%s\r\n{}",
+             cases[i].fields);
+    raw_resp r = raw_text(&srv, req, false);
+    EXPECT_REFUSAL(r, 400, cases[i].needle);
+    ck_assert_uint_eq(r.status_lines, 1);
+    raw_free(&r);
+  }
+  /* The same length twice is one length. */
+  raw_resp r = raw_text(&srv,
+                        "POST /datasets HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                        "application/json\r\nContent-Length: 2\r\n"
+                        "Content-Length: 2\r\nConnection: close\r\n\r\n{}",
+                        false);
+  EXPECT_REFUSAL(r, 403, "Forbidden");
+  raw_free(&r);
+  stop(&srv);
+}
+END_TEST
+
 /* A kept-alive connection serves its requests up to a refused one, whose
  * answer comes in order and ends it. */
 START_TEST(test_a_refusal_after_kept_alive_requests_ends_the_connection) {
@@ -661,8 +706,8 @@ START_TEST(test_a_refusal_after_kept_alive_requests_ends_the_connection) {
   ck_assert_ptr_nonnull(third);
   third = strstr(third, "\r\n\r\n");
   ck_assert_ptr_nonnull(third);
-  ck_assert_str_eq(third + 4, "{\"message\":\"header line: no colon (a field "
-                              "line is name: value, RFC 9112 section 5)\"}");
+  ck_assert_str_eq(third + 4, "{\"message\":\"header line: not name: value (no "
+                              "colon, or no name; RFC 9112 section 5)\"}");
   raw_free(&r);
   stop(&srv);
 }
@@ -1009,6 +1054,7 @@ static Suite *http_suite(void) {
   tcase_add_test(tc, test_malformed_lines_are_answered_in_json);
   tcase_add_test(tc, test_a_bad_content_length_gets_one_answer);
   tcase_add_test(tc, test_an_unsupported_transfer_encoding_is_refused_at_once);
+  tcase_add_test(tc, test_ambiguous_framing_is_refused);
   tcase_add_test(tc,
                  test_a_refusal_after_kept_alive_requests_ends_the_connection);
   tcase_add_test(tc, test_trickling_clients_are_cut_off_others_answered);

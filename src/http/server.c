@@ -7,6 +7,7 @@
 #include "routing/dispatch.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdlib.h>
@@ -264,9 +265,40 @@ typedef struct {
   size_t bytes;
   const char *head, *head_end; /* the request head in the read buffer */
   const char *prev_key, *prev_end;
-  const char *nul_in; /* first field whose value a NUL cut short */
-  const char *folded; /* first field continued on a second line */
+  const char *nul_in;   /* first field whose value a NUL cut short */
+  const char *folded;   /* first field continued on a second line */
+  const char *bad_name; /* first field name that is not a token */
+  size_t bad_name_len;
+  const char *length; /* the first Content-Length value */
+  size_t length_len;
+  bool lengths_differ; /* a later Content-Length says otherwise */
 } http_head_scan;
+
+/* Client text for a message: at most 64 bytes, bytes outside printable
+ * ASCII as '?' (a message must be valid UTF-8 to be sent at all). */
+static const char *http_printable(const char *text, size_t len, char *out,
+                                  size_t outlen) {
+  size_t n = len < outlen - 1 ? len : outlen - 1;
+  if (n > 64)
+    n = 64;
+  for (size_t i = 0; i < n; i++)
+    out[i] = text[i] >= 0x20 && text[i] < 0x7f ? text[i] : '?';
+  out[n] = '\0';
+  return out;
+}
+
+/* RFC 9110 section 5.1: a field name is a token. */
+static bool http_is_token(const char *s, size_t len) {
+  static const char tchar_punct[] = "!#$%&'*+-.^_`|~";
+  if (len == 0)
+    return false;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    if (!isalnum(ch) && (ch == '\0' || !strchr(tchar_punct, ch)))
+      return false;
+  }
+  return true;
+}
 
 /* libmicrohttpd 0.9.x ends a header value at its first NUL (strlen) and
  * offers no way to see the rest. It leaves the head in its read buffer as
@@ -307,6 +339,23 @@ static enum MHD_Result http_scan_header(void *cls, enum MHD_ValueKind kind,
   if (s->head && !s->nul_in && s->prev_key &&
       http_nul_cut(s->prev_end, key, 2, s))
     s->nul_in = s->prev_key;
+  /* libmicrohttpd takes everything before the colon as the name, so that
+   * "Content-Length : 5" is a field it does not know, and uses the first
+   * of several Content-Length fields: both let a proxy in front and this
+   * server disagree on where a request ends. */
+  if (!s->bad_name && !http_is_token(key, key_size)) {
+    s->bad_name = key;
+    s->bad_name_len = key_size;
+  }
+  if (key_size == 14 && strncasecmp(key, "Content-Length", 14) == 0) {
+    if (!s->length) {
+      s->length = value ? value : "";
+      s->length_len = value_size;
+    } else if (value_size != s->length_len ||
+               (value_size && memcmp(value, s->length, value_size) != 0)) {
+      s->lengths_differ = true;
+    }
+  }
   s->prev_key = key;
   s->prev_end = value ? value + value_size : NULL;
   return MHD_YES;
@@ -376,10 +425,31 @@ static void http_check_head(const http_server *srv, struct MHD_Connection *c,
                          scan.folded);
     return;
   }
+  if (scan.bad_name) {
+    char name[80];
+    hr->early = api_errf(
+        ERR_BAD_REQUEST,
+        "header '%s': the name is not a token (no whitespace before the "
+        "colon, RFC 9110 section 5.1 and RFC 9112 section 5.1)",
+        http_printable(scan.bad_name, scan.bad_name_len, name, sizeof name));
+    return;
+  }
   if (scan.nul_in) {
     hr->early =
         api_errf(ERR_BAD_REQUEST, "header %.64s: value contains a NUL byte",
                  scan.nul_in);
+    return;
+  }
+  if (scan.lengths_differ) {
+    hr->early = api_errf(ERR_BAD_REQUEST,
+                         "header Content-Length: given more than once with "
+                         "different values (RFC 9110 section 8.6)");
+    return;
+  }
+  if (scan.length && te) {
+    hr->early =
+        api_errf(ERR_BAD_REQUEST, "header Content-Length: not allowed with "
+                                  "Transfer-Encoding (RFC 9112 section 6.1)");
     return;
   }
   if (scan.n > srv->s.max_headers) {
@@ -402,10 +472,11 @@ static void http_check_head(const http_server *srv, struct MHD_Connection *c,
    * 6.3 asks for a 400 when chunked is not the final coding; we also
    * decode no other coding before it). */
   if (te && strcasecmp(te, "chunked") != 0) {
+    char shown[80];
     hr->early = api_errf(ERR_BAD_REQUEST,
-                         "header Transfer-Encoding: '%.64s' is not supported "
+                         "header Transfer-Encoding: '%s' is not supported "
                          "(only chunked)",
-                         te);
+                         http_printable(te, strlen(te), shown, sizeof shown));
     return;
   }
   if (body_len > srv->s.max_body_bytes)
@@ -503,20 +574,24 @@ static api_response http_own_refusal(const http_server *srv,
                     "HTTP/1.1 are)");
   case MHD_OWN_HEADER_LINE_MALFORMED:
     return api_errf(ERR_BAD_REQUEST,
-                    "header line: no colon (a field line is name: value, "
-                    "RFC 9112 section 5)");
+                    "header line: not name: value (no colon, or no name; RFC "
+                    "9112 section 5)");
   case MHD_OWN_TRAILER_LINE_MALFORMED:
     return api_errf(ERR_BAD_REQUEST,
-                    "trailer line: no colon (a field line is name: value, "
+                    "trailer line: not name: value (no colon, or no name; "
                     "RFC 9112 section 7.1.2)");
   case MHD_OWN_HOST_MISSING:
     return api_errf(ERR_BAD_REQUEST, "header Host: missing");
   case MHD_OWN_CONTENT_LENGTH_MALFORMED: {
-    const char *cl = MHD_lookup_connection_value(
-        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    return api_errf(ERR_BAD_REQUEST,
-                    "header Content-Length: '%.64s' is not a decimal number",
-                    cl ? cl : "");
+    const char *cl = NULL;
+    size_t cl_len = 0;
+    char shown[80];
+    MHD_lookup_connection_value_n(
+        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH,
+        strlen(MHD_HTTP_HEADER_CONTENT_LENGTH), &cl, &cl_len);
+    return api_errf(
+        ERR_BAD_REQUEST, "header Content-Length: '%s' is not a decimal number",
+        http_printable(cl ? cl : "", cl ? cl_len : 0, shown, sizeof shown));
   }
   case MHD_OWN_CONTENT_LENGTH_TOO_LARGE:
   case MHD_OWN_CHUNK_TOO_LARGE:
