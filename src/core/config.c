@@ -6,7 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_LEVEL } opt_kind;
+typedef enum {
+  OPT_STR,
+  OPT_UINT,
+  OPT_SIZE,
+  OPT_U64,
+  OPT_BOOL,
+  OPT_LEVEL
+} opt_kind;
 
 typedef struct {
   const char *flag;
@@ -41,7 +48,8 @@ static const opt_spec config_opts[] = {
     OPT("--allow-remote-no-auth", "LAS_ALLOW_REMOTE_NO_AUTH", OPT_BOOL, allow_remote_no_auth, "permit --no-auth on a non-loopback address"),
     OPT("--validate-responses", "LAS_VALIDATE_RESPONSES", OPT_BOOL, validate_responses, "test mode: check every response against its schema; a mismatch is a 500"),
     OPT("--processing-delay-ms", "LAS_PROCESSING_DELAY_MS", OPT_UINT, processing_delay_ms, "simulated processing time of background work, e.g. data bundles (default 3000)"),
-    OPT("--clock-offset-seconds", "LAS_CLOCK_OFFSET_SECONDS", OPT_UINT, clock_offset_s, "run the emulator's clock this far ahead (tests of expiry and retention)"),
+    OPT("--clock-offset-seconds", "LAS_CLOCK_OFFSET_SECONDS", OPT_U64, clock_offset_s, "run the emulator's clock this far ahead, up to 100 years (tests of expiry and retention)"),
+    OPT("--admin-token", "LAS_ADMIN_TOKEN", OPT_STR, admin_token, "bearer token of the control API (/_emulator/...); unset: served to loopback clients only"),
     OPT("--allowances", "LAS_ALLOWANCES", OPT_STR, allowances, "organization allowances, e.g. monthlyNumberOfDocumentsAllowed=100,numberOfModelsAllowed=5 (defaults are generous)"),
     OPT("--client-id", "LAS_CLIENT_ID", OPT_STR, client_id, "bootstrap app client id (generated when unset)"),
     OPT("--client-secret", "LAS_CLIENT_SECRET", OPT_STR, client_secret, "bootstrap app client secret (generated when unset)"),
@@ -62,7 +70,8 @@ static bool config_set(config *cfg, const opt_spec *o, const char *value,
     memcpy(field, value, strlen(value) + 1);
     return true;
   case OPT_UINT:
-  case OPT_SIZE: {
+  case OPT_SIZE:
+  case OPT_U64: {
     errno = 0;
     unsigned long long v = strtoull(value, &end, 10);
     if (errno || !end || *end || !*value || value[0] == '-' ||
@@ -72,6 +81,8 @@ static bool config_set(config *cfg, const opt_spec *o, const char *value,
     }
     if (o->kind == OPT_UINT)
       *(unsigned *)(void *)field = (unsigned)v;
+    else if (o->kind == OPT_U64)
+      *(uint64_t *)(void *)field = (uint64_t)v;
     else
       *(size_t *)(void *)field = (size_t)v;
     return true;
@@ -178,6 +189,8 @@ config_result config_load(config *cfg, int argc, char **argv, char *err,
       {"--max-connections", cfg->max_connections, 1, 1u << 20},
       {"--max-connections-per-address", cfg->max_connections_per_address, 0,
        1u << 20},
+      {"--clock-offset-seconds", cfg->clock_offset_s, 0,
+       CONFIG_MAX_CLOCK_OFFSET_S},
   };
   for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
     if (ranges[i].value < ranges[i].lo || ranges[i].value > ranges[i].hi) {
