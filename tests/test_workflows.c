@@ -1219,7 +1219,7 @@ START_TEST(test_restart_mid_execution_and_mid_wait) {
   e = get_execution(&s, waiting, ex2);
   ck_assert_str_eq(it_str(e, "status"), "running");
   json_decref(e);
-  /* Tokens last an hour of the emulator's clock: moved by less. */
+  /* Past the Wait; still within the long manual step's 1800 s timeout. */
   advance(&s, 600);
   e = wait_end(&s, waiting, ex2, 10000);
   ck_assert_str_eq(it_str(e, "status"), "succeeded");
