@@ -188,13 +188,27 @@ static void create_workflow(it_session *s, json_t *definition, json_t *extra,
   json_decref(wf);
 }
 
+/* Starts an execution: the answer is the execution as it started. */
 static json_t *start(it_session *s, const char *wf, json_t *input,
                      char ex[64]) {
+  json_t *sent = json_incref(input);
   json_t *e = ok_json(it_send(s, "POST", json_pack("{s:o}", "input", input),
                               "/workflows/%s/executions", wf),
                       200);
   snprintf(ex, 64, "%s", it_str(e, "executionId"));
   ck_assert(it_id_valid("workflow-execution", ex));
+  ck_assert_str_eq(it_str(e, "workflowId"), wf);
+  ck_assert_str_eq(it_str(e, "status"), "running");
+  ck_assert(json_equal(json_object_get(e, "input"), sent));
+  ck_assert(json_is_object(json_object_get(e, "output")) &&
+            json_object_size(json_object_get(e, "output")) == 0);
+  ck_assert(it_id_valid("log", it_str(e, "logId")));
+  ck_assert(it_timestamp_valid(it_str(e, "startTime")));
+  ck_assert(json_is_null(json_object_get(e, "endTime")));
+  ck_assert_int_eq(json_array_size(json_object_get(e, "events")), 1);
+  ck_assert_int_eq(json_object_size(json_object_get(e, "transitionExecutions")),
+                   0);
+  json_decref(sent);
   return e;
 }
 

@@ -68,20 +68,32 @@ LAS_HANDLER(workflow_executions_create) {
             : STORE_ERROR;
   json_decref(wf);
   json_decref(definition);
-  /* The answer is the execution as it started; the first states may have
-   * run already (see scheduler_start). */
-  json_t *started =
-      st == STORE_ONE
-          ? wfx_new_body(id, workflow_id, input, now,
-                         json_string_value(json_object_get(body, "logId")))
-          : NULL;
+  /* The answer is the execution as it started (the first states may have
+   * run already, see scheduler_start): wfx_new_body's object, written
+   * directly as text, since only the input needs serialising. */
+  const char *log_id = json_string_value(json_object_get(body, "logId"));
+  char *in = st == STORE_ONE && log_id
+                 ? json_dumps(input, JSON_COMPACT | JSON_PRESERVE_ORDER)
+                 : NULL;
+  char *text = NULL;
+  int len = in ? asprintf(&text,
+                          "{\"executionId\":\"%s\",\"workflowId\":\"%s\","
+                          "\"input\":%s,\"output\":{},\"status\":\"running\","
+                          "\"startTime\":\"%s\",\"endTime\":null,\"logId\":"
+                          "\"%s\",\"completedTaskLogId\":null,"
+                          "\"transitionExecutions\":{},\"events\":[{"
+                          "\"timestamp\":\"%s\",\"type\":"
+                          "\"ExecutionStarted\"}],\"completedBy\":[]}",
+                          id, workflow_id, in, now, log_id, now)
+               : -1;
+  free(in);
   json_decref(body);
-  if (st != STORE_ONE || !started) {
-    json_decref(started);
-    return api_store_err(st == STORE_NONE || st == STORE_ONE ? STORE_ERROR
-                                                             : st);
+  if (len < 0) {
+    if (st == STORE_ONE || st == STORE_NONE)
+      st = STORE_ERROR;
+    return api_store_err(st);
   }
-  return api_ok(started);
+  return api_ok_raw(text, (size_t)len);
 }
 
 static bool wfx_status_ok(const char *s) {
