@@ -45,7 +45,7 @@ typedef struct transition_end {
   const char *transition_id;
   const char *execution_id;
   const char *workflow_execution_id; /* NULL for a direct start */
-  const char *status; /* "succeeded", "failed", "rejected" or "retry" */
+  const char *status;   /* "succeeded", "failed", "rejected" or "retry" */
   const json_t *output; /* succeeded: the output; otherwise NULL */
   const json_t *error;  /* otherwise: {"message": …} (a timeout says so) */
   bool timed_out;       /* failed by the engine for a missing heartbeat */

@@ -128,6 +128,11 @@ store_status store_log_page(store *s, const char *org_id,
                             int limit, json_t **items, int64_t *last_seq,
                             bool *more);
 
+/* EXPLAIN QUERY PLAN of the statement store_log_page runs (ascending or
+ * descending), one line per step, into out; for tests. */
+store_status store_log_page_plan(store *s, bool descending, char *out,
+                                 size_t len);
+
 /* Large payloads (document and asset content, as bytes) kept apart from
  * attributes so lists never read them. */
 store_status store_blob_put(store *s, const char *id, const void *data,
@@ -229,5 +234,7 @@ void store_set_job_hook(void (*hook)(void));
  * malloc'ed on STORE_ONE. */
 store_status store_meta_get(store *s, const char *key, char **out);
 store_status store_meta_put(store *s, const char *key, const char *value);
+
+#include "storage/store_transitions.h"
 
 #endif
