@@ -202,9 +202,14 @@ static bool exec_matches(const json_t *transition, const char *field,
   }
   bool ok = js_validate(compiled, instance, root, err, sizeof err);
   js_free(compiled);
+  /* The validator names members from the root down ("n: …", "[0]: …");
+   * the root itself by its name. */
+  size_t rl = strlen(root);
+  bool at_root = strncmp(err, root, rl) == 0 && err[rl] == ':';
   if (!ok)
-    snprintf(why, whylen, "%s does not match the transition's %s: %s", root,
-             field, err);
+    snprintf(why, whylen, "%s does not match the transition's %s: %s%s%s", root,
+             field, at_root ? "" : root, at_root || err[0] == '[' ? "" : ".",
+             err);
   return ok;
 }
 
@@ -839,68 +844,74 @@ static bool exec_parse_time(const char *t, int64_t *out) {
   return true;
 }
 
+/* The rules of a PATCH body beyond its schema: NULL when it is fine. */
+static const char *exec_patch_rule(const json_t *body) {
+  const char *status = json_string_value(json_object_get(body, "status"));
+  bool output = json_object_get(body, "output") != NULL;
+  bool error = json_object_get(body, "error") != NULL;
+  if (!status && !json_object_get(body, "startTime"))
+    return "status: is required (succeeded, failed, rejected or retry), "
+           "unless only startTime changes";
+  if (!status && (output || error))
+    return output ? "status: is required with output"
+                  : "status: is required with error";
+  if (!status)
+    return NULL;
+  bool succeeded = exec_is(status, "succeeded");
+  if (succeeded && !output)
+    return "output: is required when status is succeeded";
+  if (succeeded && error)
+    return "error: is not allowed when status is succeeded";
+  if (!succeeded && output)
+    return "output: is only allowed when status is succeeded";
+  if (exec_is(status, "failed") && !error)
+    return "error: is required when status is failed";
+  return NULL;
+}
+
 LAS_HANDLER(transition_executions_update) {
   const char *org = req->principal.org_id, *eid = req->path_params[1];
-  const char *status = json_string_value(json_object_get(req->body, "status"));
-  json_t *output = json_object_get(req->body, "output");
-  json_t *error = json_object_get(req->body, "error");
-  const char *start =
-      json_string_value(json_object_get(req->body, "startTime"));
-  int64_t start_us = 0;
-  if (start && !exec_parse_time(start, &start_us))
-    return api_errf(ERR_BAD_REQUEST, "startTime: is not a valid date-time");
-  if (!status && !start)
-    return api_errf(ERR_BAD_REQUEST,
-                    "status: is required (succeeded, failed, rejected or "
-                    "retry), unless only startTime changes");
-  if (!status && (output || error))
-    return api_errf(ERR_BAD_REQUEST, "status: is required with %s",
-                    output ? "output" : "error");
-  bool succeeded = status && exec_is(status, "succeeded");
-  if (succeeded && !output)
-    return api_errf(ERR_BAD_REQUEST,
-                    "output: is required when status is succeeded");
-  if (succeeded && error)
-    return api_errf(ERR_BAD_REQUEST,
-                    "error: is not allowed when status is succeeded");
-  if (status && !succeeded && output)
-    return api_errf(ERR_BAD_REQUEST,
-                    "output: is only allowed when status is succeeded");
-  if (status && exec_is(status, "failed") && !error)
-    return api_errf(ERR_BAD_REQUEST,
-                    "error: is required when status is failed");
-
   store_texec row;
   store_status st = exec_of_path(req, &row);
-  json_t *body = NULL, *t = NULL;
+  json_t *body = NULL;
   if (st == STORE_ONE) {
     store_obj_key key = {STORE_TEXEC_KIND, org, eid};
     st = store_obj_get(req->db, &key, &body);
   }
   if (st != STORE_ONE)
     return api_store_err(st);
-  if (status && !exec_is(row.status, "running")) {
-    api_response r =
-        api_errf(ERR_CONFLICT,
-                 "execution %s is %s already: only a running execution can be "
-                 "completed",
-                 eid, row.status);
+  const char *status = json_string_value(json_object_get(req->body, "status"));
+  json_t *output = json_object_get(req->body, "output");
+  const char *start =
+      json_string_value(json_object_get(req->body, "startTime"));
+  int64_t start_us = 0;
+  const char *rule = exec_patch_rule(req->body);
+  char why[1024] = "";
+  if (rule)
+    snprintf(why, sizeof why, "%s", rule);
+  else if (start && !exec_parse_time(start, &start_us))
+    snprintf(why, sizeof why, "startTime: is not a valid date-time");
+  if (why[0]) {
     json_decref(body);
-    return r;
+    return api_errf(ERR_BAD_REQUEST, "%s", why);
   }
-  if (succeeded) {
-    char why[1024];
+  if (status && !exec_is(row.status, "running")) {
+    json_decref(body);
+    return api_errf(ERR_CONFLICT,
+                    "execution %s is %s already: only a running execution "
+                    "can be completed",
+                    eid, row.status);
+  }
+  if (status && exec_is(status, "succeeded")) {
+    json_t *t = NULL;
     st = transition_load(req->db, org, row.transition_id, &t);
-    if (st != STORE_ONE) {
-      json_decref(body);
-      return api_store_err(st);
-    }
-    bool ok =
-        exec_matches(t, "outputJsonSchema", output, "output", why, sizeof why);
+    bool ok = st == STORE_ONE && exec_matches(t, "outputJsonSchema", output,
+                                              "output", why, sizeof why);
     json_decref(t);
     if (!ok) {
       json_decref(body);
-      return api_errf(ERR_BAD_REQUEST, "%s", why);
+      return st == STORE_ONE ? api_errf(ERR_BAD_REQUEST, "%s", why)
+                             : api_store_err(st);
     }
   }
   if (start) {
@@ -912,7 +923,7 @@ LAS_HANDLER(transition_executions_update) {
   if (status) {
     exec_ending e = {.status = status,
                      .output = output,
-                     .error = error,
+                     .error = json_object_get(req->body, "error"),
                      .completed_by =
                          req->principal.id[0] ? req->principal.id : NULL};
     st = exec_end(req->db, org, eid, body, &row, &e, req->now_us);

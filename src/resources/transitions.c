@@ -253,7 +253,7 @@ LAS_HANDLER(transitions_update) {
   if (wrong) {
     json_decref(t);
     return api_errf(ERR_BAD_REQUEST, "%s: is not allowed for %s transitions",
-                    wrong, type);
+                    wrong, docker ? "docker" : "manual");
   }
   if (!transition_schemas_ok(req->body, &fail) ||
       !transition_secrets_ok(req, secrets, "environmentSecrets", &fail) ||
