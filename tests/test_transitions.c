@@ -483,6 +483,9 @@ START_TEST(test_executions) {
   it_response *r = it_request_send(&srv, &hb);
   ck_assert_int_eq(r->status, 204);
   ck_assert_uint_eq(r->body_len, 0);
+  /* No body, so nothing claims to be JSON. */
+  ck_assert_str_eq(r->content_type, "");
+  ck_assert_str_eq(r->cors_origin, "*");
   it_response_free(r);
 
   /* PATCH: the rules of each status, output against outputJsonSchema. */
