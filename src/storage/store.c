@@ -116,6 +116,9 @@
   X(ST_JOB_DUE, "SELECT id, kind, target_id, org_id, due_us FROM jobs WHERE "  \
                 "due_us <= ?1 ORDER BY due_us, id LIMIT 1")                    \
   X(ST_JOB_DELETE, "DELETE FROM jobs WHERE id = ?1")                           \
+  X(ST_JOB_DUE_KIND, "SELECT id, kind, target_id, org_id, due_us FROM jobs "   \
+                     "WHERE due_us <= ?2 AND kind = ?1 AND id != ?3 ORDER BY " \
+                     "due_us, id LIMIT ?4")                                    \
   X(ST_META_GET, "SELECT value FROM meta WHERE key = ?1")                      \
   X(ST_META_PUT, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")
 
@@ -1435,6 +1438,33 @@ store_status store_job_delete(store *s, int64_t id) {
     return STORE_ERROR;
   sqlite3_bind_int64(st, 1, id);
   return store_run(s, st, "job delete");
+}
+
+store_status store_job_due_of_kind(store *s, const char *kind, int64_t now_us,
+                                   int64_t except, store_job *out, int max,
+                                   int *n) {
+  sqlite3_stmt *st = store_stmt(s, ST_JOB_DUE_KIND);
+  if (!st)
+    return STORE_ERROR;
+  store_bind_text(st, 1, kind);
+  sqlite3_bind_int64(st, 2, now_us);
+  sqlite3_bind_int64(st, 3, except);
+  sqlite3_bind_int(st, 4, max);
+  *n = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+    store_job *j = &out[(*n)++];
+    j->id = sqlite3_column_int64(st, 0);
+    store_copy_col(st, 1, j->kind, sizeof j->kind);
+    store_copy_col(st, 2, j->target_id, sizeof j->target_id);
+    store_copy_col(st, 3, j->org_id, sizeof j->org_id);
+    j->due_us = sqlite3_column_int64(st, 4);
+  }
+  store_status r = rc == SQLITE_ROW || rc == SQLITE_DONE
+                       ? STORE_ONE
+                       : store_fail(s, "jobs due of kind");
+  sqlite3_reset(st);
+  return r;
 }
 
 store_status store_meta_get(store *s, const char *key, char **out) {

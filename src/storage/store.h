@@ -227,6 +227,12 @@ store_status store_job_next_due(store *s, int64_t *due_us);
 /* The earliest job due at or before now_us, if any. */
 store_status store_job_take_due(store *s, int64_t now_us, store_job *out);
 store_status store_job_delete(store *s, int64_t id);
+/* Up to `max` jobs of `kind` due at or before now_us, earliest first,
+ * other than job `except` (the one running): *n receives how many. For a
+ * job that takes its due siblings along in its own transaction. */
+store_status store_job_due_of_kind(store *s, const char *kind, int64_t now_us,
+                                   int64_t except, store_job *out, int max,
+                                   int *n);
 /* Called (outside the write lock) after a transaction that added jobs. */
 void store_set_job_hook(void (*hook)(void));
 

@@ -19,10 +19,22 @@ static const char texec_get_sql[] =
     "objects o JOIN transition_executions t ON t.seq = o.seq WHERE o.id = ?1 "
     "AND o.org_id = ?2";
 
-static const char texec_update_sql[] =
-    "UPDATE transition_executions SET status = ?3, start_us = ?4, end_key = "
-    "?5, deadline_us = ?6, result = coalesce(?7, result) WHERE seq = (SELECT "
-    "seq FROM objects WHERE id = ?1 AND org_id = ?2)";
+/* Each update sets only the columns it changes: SQLite rewrites the entries
+ * of every index whose columns an UPDATE assigns, changed or not, and an
+ * execution's end is the engine's most frequent write (crowds of
+ * timeouts). */
+static const char texec_body_sql[] =
+    "UPDATE objects SET body = ?3 WHERE id = ?1 AND org_id = ?2 AND kind = "
+    "'transition-execution'";
+
+static const char texec_finish_sql[] =
+    "UPDATE transition_executions SET status = ?3, end_key = ?4, deadline_us "
+    "= ?5, result = ?6 WHERE seq = (SELECT seq FROM objects WHERE id = ?1 AND "
+    "org_id = ?2)";
+
+static const char texec_start_sql[] =
+    "UPDATE transition_executions SET start_us = ?3 WHERE seq = (SELECT seq "
+    "FROM objects WHERE id = ?1 AND org_id = ?2)";
 
 static const char texec_heartbeat_sql[] =
     "UPDATE transition_executions SET deadline_us = ?3 WHERE seq = (SELECT "
@@ -202,25 +214,51 @@ static store_status texec_run_changed(store *s, sqlite3_stmt *q,
   return st;
 }
 
-store_status store_texec_update(store *s, const char *org_id, const char *id,
+static store_status texec_put_body(store *s, const char *org_id, const char *id,
+                                   const json_t *body) {
+  sqlite3_stmt *q = store_stmt_sql(s, texec_body_sql);
+  char *text = store_dump(body);
+  if (!q || !text) {
+    free(text);
+    return STORE_ERROR;
+  }
+  store_bind_text(q, 1, id);
+  store_bind_text(q, 2, org_id);
+  sqlite3_bind_text(q, 3, text, -1, free);
+  return texec_run_changed(s, q, "transition execution body");
+}
+
+store_status store_texec_finish(store *s, const char *org_id, const char *id,
                                 const json_t *body, const store_texec *row,
                                 const char *result_json) {
-  store_obj_key key = {STORE_TEXEC_KIND, org_id, id};
-  store_status st = store_obj_update(s, &key, row->transition_id, NULL, body);
+  store_status st = texec_put_body(s, org_id, id, body);
   if (st != STORE_ONE)
     return st;
-  sqlite3_stmt *q = store_stmt_sql(s, texec_update_sql);
+  sqlite3_stmt *q = store_stmt_sql(s, texec_finish_sql);
   if (!q)
     return STORE_ERROR;
   store_bind_text(q, 1, id);
   store_bind_text(q, 2, org_id);
   store_bind_text(q, 3, row->status);
-  sqlite3_bind_int64(q, 4, row->start_us);
-  sqlite3_bind_int64(q, 5, row->end_us < 0 ? INT64_MAX : row->end_us);
+  sqlite3_bind_int64(q, 4, row->end_us < 0 ? INT64_MAX : row->end_us);
   if (row->deadline_us >= 0)
-    sqlite3_bind_int64(q, 6, row->deadline_us);
-  store_bind_text(q, 7, result_json);
-  return texec_run_changed(s, q, "transition execution update");
+    sqlite3_bind_int64(q, 5, row->deadline_us);
+  store_bind_text(q, 6, result_json);
+  return texec_run_changed(s, q, "transition execution finish");
+}
+
+store_status store_texec_set_start(store *s, const char *org_id, const char *id,
+                                   const json_t *body, int64_t start_us) {
+  store_status st = texec_put_body(s, org_id, id, body);
+  if (st != STORE_ONE)
+    return st;
+  sqlite3_stmt *q = store_stmt_sql(s, texec_start_sql);
+  if (!q)
+    return STORE_ERROR;
+  store_bind_text(q, 1, id);
+  store_bind_text(q, 2, org_id);
+  sqlite3_bind_int64(q, 3, start_us);
+  return texec_run_changed(s, q, "transition execution start");
 }
 
 store_status store_texec_heartbeat(store *s, const char *org_id, const char *id,

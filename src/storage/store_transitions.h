@@ -36,12 +36,16 @@ store_status store_texec_insert(store *s, const char *org_id, const char *id,
 /* The row of execution `id` of org_id: STORE_ONE, STORE_NONE, failure. */
 store_status store_texec_get(store *s, const char *org_id, const char *id,
                              store_texec *out);
-/* Replaces the body and the row's status, start, end and deadline (the
- * transition and workflow links never change); result_json (may be NULL)
- * is the output or error as JSON text. STORE_NONE when unknown. */
-store_status store_texec_update(store *s, const char *org_id, const char *id,
+/* Ends an execution: replaces its body and sets the row's status, end and
+ * deadline from `row` (the transition, start and workflow links are left
+ * as they are); result_json (may be NULL) is the output or error as JSON
+ * text. STORE_NONE when unknown. */
+store_status store_texec_finish(store *s, const char *org_id, const char *id,
                                 const json_t *body, const store_texec *row,
                                 const char *result_json);
+/* Moves an execution's start: replaces its body and its start_us. */
+store_status store_texec_set_start(store *s, const char *org_id, const char *id,
+                                   const json_t *body, int64_t start_us);
 /* Moves the deadline of a running execution: STORE_NONE when it is unknown
  * or no longer running. */
 store_status store_texec_heartbeat(store *s, const char *org_id, const char *id,
