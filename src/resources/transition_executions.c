@@ -856,7 +856,8 @@ static bool exec_parse_time(const char *t, int64_t *out) {
   int offset_min = 0;
   if (*p == 'Z') {
     p++;
-  } else if (*p == '+' && p[1] && p[2]) {
+  } else if (*p == '+' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
+             p[2] <= '9') {
     int hh = (p[1] - '0') * 10 + (p[2] - '0');
     p += 3;
     if (*p == ':')
