@@ -32,9 +32,11 @@ typedef struct transition_start {
  * for docker transitions, what the server's docker mode does (auto
  * completion, nothing, or running the mapped command after commit).
  * STORE_ONE with out_id set; STORE_NONE when the transition does not exist
- * in the organization or the input fails its inputJsonSchema (why then
- * names the rule, e.g. "input.name: must be string"); other statuses are
- * store failures. */
+ * in the organization, the input fails its inputJsonSchema (why then
+ * names the rule, e.g. "input.name: must be string"), or the organization's
+ * monthlyNumberOfTransitionExecutionsAllowed is used up (the start counts
+ * in monthlyNumberOfTransitionExecutionsCreated); other statuses are store
+ * failures. */
 store_status transition_exec_start(store *s, const transition_start *start,
                                    char out_id[IDS_MAX_LEN], char *why,
                                    size_t whylen);
