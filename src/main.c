@@ -67,6 +67,7 @@ int main(int argc, char **argv) {
     break;
   }
   log_set_level((log_level)cfg.log_level);
+  /* config_load bounds the offset to 100 years: no overflow. */
   clock_shift_us((int64_t)cfg.clock_offset_s * 1000000);
   if (cfg.no_auth && !main_is_loopback(cfg.host) && !cfg.allow_remote_no_auth)
     return main_fail("--no-auth serves anyone without credentials; it only "
@@ -101,7 +102,8 @@ int main(int argc, char **argv) {
     return main_fail(db ? err : "cannot open the database");
   }
   auth_set_default_principal(&boot.principal);
-  dispatch_settings ds = {cfg.no_auth, cfg.validate_responses};
+  dispatch_settings ds = {cfg.no_auth, cfg.validate_responses,
+                         cfg.admin_token};
   dispatch_configure(&ds);
 
   engine_set_processing_delay_ms(cfg.processing_delay_ms);

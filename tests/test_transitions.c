@@ -802,6 +802,60 @@ START_TEST(test_timeouts_across_restarts) {
 }
 END_TEST
 
+/* The control API moves the clock and runs what fell due before it
+ * answers: every timeout has fired by then, and a command that was still
+ * running is killed at its timeout. */
+START_TEST(test_clock_advance_fires_timeouts) {
+  enum { N = 30 };
+  static const char *const args[] = {
+      "--docker-mode", "command", "--docker-command",
+      "example/sleeper=echo sleeping; exec sleep 300", NULL};
+  it_server srv;
+  ck_assert(it_server_start(&srv, args));
+  it_session s;
+  ck_assert(it_login_bootstrap(&srv, &s));
+  char *tid = transition(&s, json_pack("{s:s}", "transitionType", "manual"));
+  char *sleeper =
+      transition(&s, json_pack("{s:s, s:{s:s}}", "transitionType", "docker",
+                               "parameters", "imageUrl", "example/sleeper"));
+  json_t *e[N];
+  for (int i = 0; i < N; i++)
+    e[i] = start(&s, tid, json_object());
+  json_t *cmd = start(&s, sleeper, json_object());
+  wait_event(&s, cmd, "sleeping", 20000);
+  it_request adv = {.method = "POST",
+                    .path = "/_emulator/clock/advance",
+                    .content_type = "application/json",
+                    .body = "{\"seconds\": 45}"};
+  json_decref(expect(it_request_send(&srv, &adv), 200));
+  json_t *list =
+      expect(it_get(&s, "/transitions/%s/executions?status=running", tid), 200);
+  ck_assert_int_eq(json_array_size(json_object_get(list, "executions")), N);
+  json_decref(list);
+  adv.body = "{\"seconds\": 16}";
+  json_decref(expect(it_request_send(&srv, &adv), 200));
+  /* No waiting: they ended before the answer. */
+  list =
+      expect(it_get(&s, "/transitions/%s/executions?status=failed", tid), 200);
+  ck_assert_int_eq(json_array_size(json_object_get(list, "executions")), N);
+  json_decref(list);
+  json_t *c = get_exec(&s, sleeper, it_str(cmd, "executionId"));
+  ck_assert_str_eq(it_str(c, "status"), "failed");
+  json_decref(c);
+  wait_event(&s, cmd, "the command was killed by signal 9", 20000);
+  json_t *events = log_events(&s, cmd);
+  ck_assert_int_eq(events_with(events, "timed out"), 1);
+  json_decref(events);
+  for (int i = 0; i < N; i++)
+    json_decref(e[i]);
+  json_decref(cmd);
+  free(tid);
+  free(sleeper);
+  ck_assert_int_eq(it_server_stop(&srv), 0);
+  it_server_cleanup(&srv);
+}
+END_TEST
+
 /* ---- docker modes ---- */
 
 START_TEST(test_docker_auto) {
@@ -1331,6 +1385,7 @@ static Suite *transitions_suite(void) {
   tcase_add_test(tc, test_transition_refusals);
   tcase_add_test(tc, test_executions);
   tcase_add_test(tc, test_timeouts_across_restarts);
+  tcase_add_test(tc, test_clock_advance_fires_timeouts);
   tcase_add_test(tc, test_docker_auto);
   tcase_add_test(tc, test_docker_external);
   tcase_add_test(tc, test_docker_command);

@@ -6,6 +6,7 @@
 #include "core/config.h"
 #include "core/embedded.h"
 #include "core/ids.h"
+#include "engine/engine.h"
 #include "resources/bootstrap.h"
 #include "resources/documents.h"
 #include "resources/oauth.h"
@@ -16,7 +17,9 @@
 #include "storage/store.h"
 #include "validation/schemas.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,16 +114,20 @@ START_TEST(route_table_has_every_documented_operation) {
   for (size_t i = 0; i < routes_count; i++) {
     if (strcmp(routes[i].method, "OPTIONS") == 0)
       options++;
-    else if (!(routes[i].flags & ROUTE_PUBLIC) ||
+    else if (!(routes[i].flags & (ROUTE_PUBLIC | ROUTE_CONTROL)) ||
              strcmp(routes[i].path, "/signup") == 0)
       ops++;
   }
   ck_assert_uint_eq(ops, 65);
   ck_assert_uint_eq(options, 31);
-  /* Every non-public route names the scope a token needs. */
-  for (size_t i = 0; i < routes_count; i++)
-    if (!(routes[i].flags & ROUTE_PUBLIC))
+  /* Every route of the API proper names the scope a token needs; the
+   * control API takes no API token at all. */
+  for (size_t i = 0; i < routes_count; i++) {
+    if (routes[i].flags & ROUTE_CONTROL)
+      ck_assert_ptr_null(routes[i].scope);
+    else if (!(routes[i].flags & ROUTE_PUBLIC))
       ck_assert_ptr_nonnull(routes[i].scope);
+  }
 }
 END_TEST
 
@@ -173,7 +180,8 @@ START_TEST(router_method_lists_follow_the_route_table) {
     ck_assert_msg(has_get == (strstr(got, "HEAD") != NULL), "%s: %s", path,
                   got);
     bool documented = strcmp(path, "/health") && strcmp(path, "/token") &&
-                      strcmp(path, "/oauth2/token");
+                      strcmp(path, "/oauth2/token") &&
+                      strncmp(path, "/_emulator/", 11) != 0;
     ck_assert_msg(!documented || strstr(got, "OPTIONS"), "%s: %s", path, got);
   }
 
@@ -906,6 +914,206 @@ START_TEST(oauth_clients_may_form_encode_their_credentials) {
 }
 END_TEST
 
+/* ---- the control API's gate (ROUTE_CONTROL) ---- */
+
+static api_response control_call(const char *method, const char *path,
+                                 const char *body, const char *authorization,
+                                 const char *peer) {
+  struct sockaddr_storage ss = {0};
+  const struct sockaddr *sa = NULL;
+  if (peer && strchr(peer, ':')) {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    in6->sin6_family = AF_INET6;
+    ck_assert_int_eq(inet_pton(AF_INET6, peer, &in6->sin6_addr), 1);
+    sa = (const struct sockaddr *)&ss;
+  } else if (peer) {
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    in4->sin_family = AF_INET;
+    ck_assert_int_eq(inet_pton(AF_INET, peer, &in4->sin_addr), 1);
+    sa = (const struct sockaddr *)&ss;
+  }
+  dispatch_input in = {.method = method,
+                       .path = path,
+                       .content_type = body ? "application/json" : NULL,
+                       .authorization = authorization,
+                       .body = body ? body : "",
+                       .body_len = body ? strlen(body) : 0,
+                       .peer = sa};
+  return dispatch_request(&in);
+}
+
+static const char *msg_text(const api_response *r) {
+  return json_string_value(json_object_get(r->body, "message"));
+}
+
+START_TEST(control_api_is_loopback_or_admin_only) {
+  /* Without an admin token: loopback peers only, whatever the credentials
+   * (and --no-auth, on in this fixture, does not open it). */
+  static const struct {
+    const char *peer;
+    unsigned status;
+  } peers[] = {
+      {NULL, 403},
+      {"10.0.0.1", 403},
+      {"192.0.2.7", 403},
+      {"2001:db8::1", 403},
+      {"::ffff:10.0.0.1", 403},
+      {"::", 403},
+      {"127.0.0.1", 200},
+      {"127.9.8.7", 200},
+      {"::1", 200},
+      {"::ffff:127.0.0.1", 200},
+  };
+  for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++) {
+    api_response r =
+        control_call("GET", "/_emulator/clock", NULL, NULL, peers[i].peer);
+    ck_assert_msg(r.status == peers[i].status, "%s: %u",
+                  peers[i].peer ? peers[i].peer : "(none)", r.status);
+    if (r.status == 403)
+      ck_assert_str_eq(msg_text(&r),
+                       "the control API is served only to loopback clients "
+                       "unless the server has an admin token (--admin-token)");
+    api_response_free(&r);
+  }
+  /* With one: its bearer token, from anywhere; nothing else. */
+  dispatch_settings ds = {
+      .no_auth = true, .validate_responses = true, .admin_token = "adm-token"};
+  dispatch_configure(&ds);
+  static const struct {
+    const char *authorization;
+    const char *peer;
+    unsigned status;
+  } creds[] = {
+      {NULL, "127.0.0.1", 403},
+      {"Bearer adm-token", "127.0.0.1", 200},
+      {"Bearer adm-token", "10.0.0.1", 200},
+      {"bearer   adm-token ", "2001:db8::1", 200},
+      {"Bearer adm-token2", "127.0.0.1", 403},
+      {"Bearer adm-toke", "127.0.0.1", 403},
+      {"Bearer ", "127.0.0.1", 403},
+      {"Basic adm-token", "127.0.0.1", 403},
+      {"adm-token", "127.0.0.1", 403},
+  };
+  for (size_t i = 0; i < sizeof creds / sizeof creds[0]; i++) {
+    api_response r = control_call("GET", "/_emulator/clock", NULL,
+                                  creds[i].authorization, creds[i].peer);
+    ck_assert_msg(r.status == creds[i].status, "%s from %s: %u",
+                  creds[i].authorization ? creds[i].authorization : "(none)",
+                  creds[i].peer, r.status);
+    if (r.status == 403)
+      ck_assert_str_eq(msg_text(&r),
+                       "the control API needs Authorization: Bearer <admin "
+                       "token> (--admin-token); API tokens are not accepted");
+    api_response_free(&r);
+  }
+  /* An API token (valid for every scope) is not the admin token. */
+  char *basic = basic_header(boot.client_id, boot.client_secret);
+  api_response t = token_call(basic, NULL);
+  free(basic);
+  ck_assert_uint_eq(t.status, 200);
+  char header[2048];
+  snprintf(header, sizeof header, "Bearer %s",
+           json_string_value(json_object_get(t.body, "access_token")));
+  api_response_free(&t);
+  api_response r = control_call("POST", "/_emulator/clock/advance",
+                                "{\"seconds\": 0}", header, "127.0.0.1");
+  ck_assert_uint_eq(r.status, 403);
+  api_response_free(&r);
+  /* The API proper is not affected by the peer. */
+  r = control_call("GET", "/models", NULL, NULL, "10.0.0.1");
+  ck_assert_uint_eq(r.status, 200);
+  api_response_free(&r);
+}
+END_TEST
+
+START_TEST(control_api_advance_runs_due_jobs_before_it_answers) {
+  engine_register("retention", documents_expire);
+  /* A document kept one day; its retention job is due a day from now. */
+  api_response r = call("POST", "/documents",
+                        "{\"content\":\"JVBERi0xLjQ=\",\"contentType\":"
+                        "\"application/pdf\",\"retentionInDays\":1}",
+                        NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  char path[128];
+  snprintf(path, sizeof path, "/documents/%s",
+           json_string_value(json_object_get(r.body, "documentId")));
+  api_response_free(&r);
+  int64_t before = clock_now_us();
+  r = control_call("POST", "/_emulator/clock/advance", "{\"seconds\": 3600}",
+                   NULL, "127.0.0.1");
+  ck_assert_uint_eq(r.status, 200);
+  ck_assert_int_eq(json_integer_value(json_object_get(r.body, "jobsRun")), 0);
+  api_response_free(&r);
+  r = call("GET", path, NULL, NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  api_response_free(&r);
+  /* A fraction, kept to the microsecond. */
+  r = control_call("POST", "/_emulator/clock/advance", "{\"seconds\": 86400.5}",
+                   NULL, "::1");
+  ck_assert_uint_eq(r.status, 200);
+  ck_assert(json_real_value(json_object_get(r.body, "advancedSeconds")) ==
+            86400.5);
+  ck_assert_int_ge(json_integer_value(json_object_get(r.body, "jobsRun")), 1);
+  ck_assert(json_is_false(json_object_get(r.body, "moreDue")));
+  double offset = json_real_value(json_object_get(r.body, "offsetSeconds"));
+  ck_assert_msg(offset == 90000.5, "offset %f", offset);
+  int64_t ms = json_integer_value(json_object_get(r.body, "epochMilliseconds"));
+  ck_assert_int_ge(ms, before / 1000 + 90000500);
+  api_response_free(&r);
+  /* Gone before the answer came: nothing waited for the engine thread
+   * (which this process does not even run). */
+  r = call("GET", path, NULL, NULL, 0);
+  ck_assert_uint_eq(r.status, 404);
+  api_response_free(&r);
+  clock_shift_us(-clock_offset_us());
+}
+END_TEST
+
+/* A job kind that schedules the next link of a chain: links 1..5 are due at
+ * once, link 6 an hour later. */
+static int chain_runs;
+static store_status chain_step(store *s, const store_job *job, int64_t now_us) {
+  chain_runs++;
+  int n = atoi(job->target_id);
+  if (n >= 6)
+    return STORE_ONE;
+  char next[16];
+  snprintf(next, sizeof next, "%d", n + 1);
+  return store_job_add(s, "chain", next, "",
+                       n + 1 == 6 ? now_us + 3600000000LL : now_us);
+}
+
+static store_status chain_start(store *s, void *arg) {
+  (void)arg;
+  return store_job_add(s, "chain", "1", "", clock_now_us() + 60000000);
+}
+
+START_TEST(run_due_now_runs_what_jobs_make_due) {
+  engine_register("chain", chain_step);
+  ck_assert_int_eq(store_write_tx(chain_start, NULL), STORE_ONE);
+  bool more = true;
+  ck_assert_int_eq(engine_run_due_now(0, &more), 0);
+  ck_assert(!more);
+  clock_shift_us(60000000);
+  /* Link 1 is due; it makes 2 due at once, and so on to 5; 6 is not. */
+  ck_assert_int_eq(engine_run_due_now(0, &more), 5);
+  ck_assert_int_eq(chain_runs, 5);
+  ck_assert(!more);
+  ck_assert_int_eq(engine_run_due_now(0, &more), 0);
+  /* An hour on, link 6 is due; with a new chain's first link, two jobs
+   * are due: a limit of one stops after link 6 and says more are due. */
+  clock_shift_us(3600000000LL);
+  ck_assert_int_eq(store_write_tx(chain_start, NULL), STORE_ONE);
+  clock_shift_us(60000000);
+  ck_assert_int_eq(engine_run_due_now(1, &more), 1);
+  ck_assert(more);
+  ck_assert_int_eq(engine_run_due_now(0, &more), 5);
+  ck_assert(!more);
+  ck_assert_int_eq(chain_runs, 11);
+  clock_shift_us(-clock_offset_us());
+}
+END_TEST
+
 static Suite *units_suite(void) {
   Suite *s = suite_create("units");
   TCase *pure = tcase_create("pure");
@@ -928,6 +1136,9 @@ static Suite *units_suite(void) {
   tcase_add_checked_fixture(handlers, store_setup, store_teardown);
   tcase_set_timeout(handlers, 60);
   tcase_add_test(handlers, handlers_run_without_sockets);
+  tcase_add_test(handlers, control_api_is_loopback_or_admin_only);
+  tcase_add_test(handlers, control_api_advance_runs_due_jobs_before_it_answers);
+  tcase_add_test(handlers, run_due_now_runs_what_jobs_make_due);
   tcase_add_test(handlers, failed_writes_leave_nothing_behind);
   tcase_add_test(handlers, page_tokens_resist_tampering);
   tcase_add_test(handlers, whole_reals_count_as_the_integers_they_are);

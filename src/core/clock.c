@@ -4,13 +4,13 @@
 #include <stdio.h>
 #include <time.h>
 
-static _Atomic int64_t clock_offset_us;
+static _Atomic int64_t clock_offset;
 
 int64_t clock_now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 +
-         atomic_load(&clock_offset_us);
+         atomic_load(&clock_offset);
 }
 
 int64_t clock_mono_us(void) {
@@ -27,7 +27,11 @@ void clock_mono_deadline(int64_t wait_us, struct timespec *out) {
 }
 
 void clock_shift_us(int64_t offset_us) {
-  atomic_fetch_add(&clock_offset_us, offset_us);
+  atomic_fetch_add(&clock_offset, offset_us);
+}
+
+int64_t clock_offset_us(void) {
+  return atomic_load(&clock_offset);
 }
 
 bool clock_parse_iso(const char *text, int64_t *epoch_us) {

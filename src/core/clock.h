@@ -17,6 +17,8 @@ struct timespec;
 void clock_mono_deadline(int64_t wait_us, struct timespec *out);
 /* Shift the wall clock by `offset_us` (cumulative with earlier shifts). */
 void clock_shift_us(int64_t offset_us);
+/* How far the wall clock runs ahead of the system's (the sum of shifts). */
+int64_t clock_offset_us(void);
 
 /* ISO 8601 UTC with microseconds, e.g. 2021-04-14T14:13:02.021412+0000.
  * Writes into buf (at least CLOCK_ISO_LEN bytes). */

@@ -11,6 +11,7 @@ typedef enum {
   OPT_STR,
   OPT_UINT,
   OPT_SIZE,
+  OPT_U64,
   OPT_BOOL,
   OPT_LEVEL,
   OPT_LIST
@@ -49,7 +50,8 @@ static const opt_spec config_opts[] = {
     OPT("--allow-remote-no-auth", "LAS_ALLOW_REMOTE_NO_AUTH", OPT_BOOL, allow_remote_no_auth, "permit --no-auth on a non-loopback address"),
     OPT("--validate-responses", "LAS_VALIDATE_RESPONSES", OPT_BOOL, validate_responses, "test mode: check every response against its schema; a mismatch is a 500"),
     OPT("--processing-delay-ms", "LAS_PROCESSING_DELAY_MS", OPT_UINT, processing_delay_ms, "simulated processing time of background work, e.g. data bundles (default 3000)"),
-    OPT("--clock-offset-seconds", "LAS_CLOCK_OFFSET_SECONDS", OPT_UINT, clock_offset_s, "run the emulator's clock this far ahead (tests of expiry and retention)"),
+    OPT("--clock-offset-seconds", "LAS_CLOCK_OFFSET_SECONDS", OPT_U64, clock_offset_s, "run the emulator's clock this far ahead, up to 100 years (tests of expiry and retention)"),
+    OPT("--admin-token", "LAS_ADMIN_TOKEN", OPT_STR, admin_token, "bearer token of the control API (/_emulator/...); unset: served to loopback clients only"),
     OPT("--docker-mode", "LAS_DOCKER_MODE", OPT_STR, docker_mode, "what executions of docker transitions do: auto (completed after --processing-delay-ms, output = input; default), external (run until a client PATCHes them), command (run the local command mapped to the image)"),
     OPT("--docker-command", "LAS_DOCKER_COMMAND", OPT_LIST, docker_commands, "IMAGE=COMMAND: the command line (run with /bin/sh -c) of an image in --docker-mode command; repeatable; IMAGE * maps every other image"),
     OPT("--docker-commands", "LAS_DOCKER_COMMANDS", OPT_STR, docker_commands_file, "a JSON file {\"IMAGE\": \"COMMAND\", ...} of more mappings (--docker-command wins for the same image)"),
@@ -84,7 +86,8 @@ static bool config_set(config *cfg, const opt_spec *o, const char *value,
     memcpy(field, value, strlen(value) + 1);
     return true;
   case OPT_UINT:
-  case OPT_SIZE: {
+  case OPT_SIZE:
+  case OPT_U64: {
     errno = 0;
     unsigned long long v = strtoull(value, &end, 10);
     if (errno || !end || *end || !*value || value[0] == '-' ||
@@ -94,6 +97,8 @@ static bool config_set(config *cfg, const opt_spec *o, const char *value,
     }
     if (o->kind == OPT_UINT)
       *(unsigned *)(void *)field = (unsigned)v;
+    else if (o->kind == OPT_U64)
+      *(uint64_t *)(void *)field = (uint64_t)v;
     else
       *(size_t *)(void *)field = (size_t)v;
     return true;
@@ -207,6 +212,8 @@ config_result config_load(config *cfg, int argc, char **argv, char *err,
       {"--max-connections", cfg->max_connections, 1, 1u << 20},
       {"--max-connections-per-address", cfg->max_connections_per_address, 0,
        1u << 20},
+      {"--clock-offset-seconds", cfg->clock_offset_s, 0,
+       CONFIG_MAX_CLOCK_OFFSET_S},
   };
   for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
     if (ranges[i].value < ranges[i].lo || ranges[i].value > ranges[i].hi) {

@@ -4,7 +4,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+
+/* The largest clock offset and the largest single advance of the control
+ * API: 100 years of 365.25 days, in seconds. */
+#define CONFIG_MAX_CLOCK_OFFSET_S 3155760000ULL
 
 typedef struct config {
   char host[256];
@@ -27,7 +32,9 @@ typedef struct config {
   unsigned threads; /* 0: one per core */
   bool validate_responses;
   unsigned processing_delay_ms;
-  unsigned clock_offset_s; /* the emulator's clock runs this far ahead */
+  uint64_t clock_offset_s; /* the emulator's clock runs this far ahead */
+  /* Bearer token of the control API (/_emulator/…); empty: loopback only. */
+  char admin_token[256];
   char allowances[1024]; /* "field=N,…" over the organizations' defaults */
   /* Docker transitions: auto|external|command, IMAGE=COMMAND lines (each
    * --docker-command adds one) and a JSON file of more. */

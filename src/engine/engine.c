@@ -24,6 +24,8 @@ static bool engine_running;
 static bool engine_stopping;
 static bool engine_woken;
 static _Atomic int64_t engine_delay_us = 3000000;
+/* Held while jobs run: by the engine thread and by engine_run_due_now. */
+static pthread_mutex_t engine_jobs_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void engine_register(const char *kind, engine_job_fn fn) {
   if (engine_nkinds < ENGINE_MAX_KINDS) {
@@ -75,17 +77,40 @@ static void engine_run_job(const store_job *job) {
   store_write_tx(engine_run_tx, &tx);
 }
 
-/* Runs every job that is due; returns false when the store failed. */
-static bool engine_drain(store *s) {
+/* Runs every job that is due, at most limit (0: no limit); returns the
+ * number run, -1 when the store failed. The caller holds engine_jobs_lock:
+ * a job is read and then run, so two threads draining at once could both
+ * read the same job. */
+static long engine_drain(store *s, size_t limit, bool *more) {
   store_job job;
+  long ran = 0;
+  if (more)
+    *more = false;
   for (;;) {
     store_status st = store_job_take_due(s, clock_now_us(), &job);
     if (st == STORE_NONE)
-      return true;
+      return ran;
     if (st != STORE_ONE)
-      return false;
+      return -1;
+    if (limit && (size_t)ran == limit) {
+      if (more)
+        *more = true;
+      return ran;
+    }
     engine_run_job(&job);
+    ran++;
   }
+}
+
+long engine_run_due_now(size_t limit, bool *more) {
+  store *s = store_thread();
+  if (!s)
+    return -1;
+  pthread_mutex_lock(&engine_jobs_lock);
+  long ran = engine_drain(s, limit, more);
+  pthread_mutex_unlock(&engine_jobs_lock);
+  engine_wake();
+  return ran;
 }
 
 static void *engine_main(void *arg) {
@@ -98,7 +123,10 @@ static void *engine_main(void *arg) {
 
     int64_t next = 0;
     store_status st = STORE_ERROR;
-    if (s && engine_drain(s))
+    pthread_mutex_lock(&engine_jobs_lock);
+    bool drained = s && engine_drain(s, 0, NULL) >= 0;
+    pthread_mutex_unlock(&engine_jobs_lock);
+    if (drained)
       st = store_job_next_due(s, &next);
     if (st != STORE_ONE && st != STORE_NONE) {
       log_msg(LOG_ERROR, "engine: cannot read the job table; retrying in 1 s");

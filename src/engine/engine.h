@@ -27,6 +27,19 @@ int64_t engine_processing_delay_us(void);
 bool engine_start(char *err, size_t errlen);
 /* Asks the engine to look at the job table again. Cheap; any thread. */
 void engine_wake(void);
+
+/* Runs on the calling thread, before it returns, every job due by the
+ * clock module's now, and the jobs those schedule that are due already, up
+ * to limit jobs; then wakes the engine thread so that it recomputes its
+ * sleep (for after clock_shift_us). Jobs never run on two threads at once:
+ * this waits while the engine thread runs jobs, and the engine thread
+ * waits while this does, so no job runs twice. Call it outside any
+ * transaction (jobs open their own) and never from a job handler (the
+ * lock is not recursive), from any thread with a store connection; the
+ * engine thread need not be running. Returns the number of
+ * jobs run, -1 when the store failed; *more (may be NULL) tells whether
+ * jobs were still due when limit stopped it. */
+long engine_run_due_now(size_t limit, bool *more);
 /* Stops and joins the thread; a job in progress finishes first. */
 void engine_stop(void);
 

@@ -482,6 +482,8 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c,
                                  srv->s.max_body_bytes);
     return http_send(c, hr, method, &resp);
   }
+  const union MHD_ConnectionInfo *peer =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   dispatch_input in = {
       .method = method,
       .path = hr->path,
@@ -492,6 +494,7 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c,
       .api_key = http_header(c, hr, "x-api-key", 0),
       .body = hr->body ? hr->body : "",
       .body_len = hr->body_len,
+      .peer = peer ? peer->client_addr : NULL,
   };
   api_response resp = dispatch_request(&in);
   return http_send(c, hr, method, &resp);

@@ -12,6 +12,10 @@ LAS_HANDLER(options_any);
 LAS_HANDLER(not_implemented);
 LAS_HANDLER(health_get);
 
+/* emulator.c: the control API */
+LAS_HANDLER(emulator_clock_get);
+LAS_HANDLER(emulator_clock_advance);
+
 /* oauth.c */
 LAS_HANDLER(oauth_token);
 

@@ -28,6 +28,7 @@ typedef struct api_principal {
 } api_principal;
 
 struct route;
+struct sockaddr;
 
 typedef struct api_request {
   const struct route *route;
@@ -44,6 +45,8 @@ typedef struct api_request {
   size_t raw_body_len;
   const char *content_type;
   const char *authorization;
+  /* The client's address (IPv4 or IPv6), NULL when unknown (no socket). */
+  const struct sockaddr *peer;
   api_principal principal;
   bool authenticated;
   store *db;

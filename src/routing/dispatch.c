@@ -6,15 +6,76 @@
 #include "routing/router.h"
 #include "validation/schemas.h"
 
+#include <netinet/in.h>
+#include <nettle/memops.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 static dispatch_settings dispatch_cfg;
 
 void dispatch_configure(const dispatch_settings *settings) {
   dispatch_cfg = *settings;
+}
+
+/* 127.0.0.0/8, ::1, and 127.0.0.0/8 mapped into IPv6. */
+static bool dispatch_peer_is_loopback(const struct sockaddr *peer) {
+  if (!peer)
+    return false;
+  if (peer->sa_family == AF_INET) {
+    const struct sockaddr_in *in4 =
+        (const struct sockaddr_in *)(const void *)peer;
+    return (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+  }
+  if (peer->sa_family == AF_INET6) {
+    const struct in6_addr *a =
+        &((const struct sockaddr_in6 *)(const void *)peer)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(a) ||
+           (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+  }
+  return false;
+}
+
+/* Whether the credentials hold the admin token. The digests are compared,
+ * in constant time, so neither the token's bytes nor its length show in the
+ * time taken. */
+static bool dispatch_admin_token_ok(const char *authorization) {
+  const char *cred = NULL;
+  size_t len = 0;
+  if (!authorization || !auth_credentials(authorization, "Bearer", &cred, &len))
+    return false;
+  uint8_t want[SHA256_DIGEST_SIZE], got[SHA256_DIGEST_SIZE];
+  struct sha256_ctx ctx;
+  sha256_init(&ctx);
+  sha256_update(&ctx, strlen(dispatch_cfg.admin_token),
+                (const uint8_t *)dispatch_cfg.admin_token);
+  sha256_digest(&ctx, sizeof want, want);
+  sha256_init(&ctx);
+  sha256_update(&ctx, len, (const uint8_t *)cred);
+  sha256_digest(&ctx, sizeof got, got);
+  return memeql_sec(want, got, sizeof want) != 0;
+}
+
+/* The control API's gate (ROUTE_CONTROL): an API token never opens it. */
+static bool dispatch_control_allowed(const dispatch_input *in,
+                                     api_response *fail) {
+  if (dispatch_cfg.admin_token && dispatch_cfg.admin_token[0]) {
+    if (dispatch_admin_token_ok(in->authorization))
+      return true;
+    *fail = api_errf(ERR_FORBIDDEN,
+                     "the control API needs Authorization: Bearer <admin "
+                     "token> (--admin-token); API tokens are not accepted");
+    return false;
+  }
+  if (dispatch_peer_is_loopback(in->peer))
+    return true;
+  *fail = api_errf(ERR_FORBIDDEN,
+                   "the control API is served only to loopback clients "
+                   "unless the server has an admin token (--admin-token)");
+  return false;
 }
 
 static bool dispatch_is_write(const char *method) {
@@ -110,7 +171,10 @@ static bool dispatch_body(const route *r, const dispatch_input *in,
   *body = NULL;
   if (r->flags & ROUTE_FORM_BODY)
     return true;
-  if (!r->request_schema || strcmp(r->method, "OPTIONS") == 0) {
+  bool control_body =
+      (r->flags & ROUTE_CONTROL) && strcmp(r->method, "POST") == 0;
+  if ((!r->request_schema && !control_body) ||
+      strcmp(r->method, "OPTIONS") == 0) {
     /* Bodies sent where none is documented are ignored, as the service
      * does; but whatever is sent must at least be JSON when it says so. */
     return true;
@@ -153,7 +217,8 @@ static bool dispatch_body(const route *r, const dispatch_input *in,
     *body = NULL;
     return false;
   }
-  const js_schema *schema = schemas_get(r->request_schema);
+  const js_schema *schema =
+      r->request_schema ? schemas_get(r->request_schema) : NULL;
   char err[1024];
   if (schema &&
       !js_validate_normalize(schema, *body, "body", err, sizeof err)) {
@@ -186,7 +251,8 @@ static store_status dispatch_tx_run(store *s, void *arg) {
 }
 
 static api_response dispatch_run(const route *r, api_request *req) {
-  if (!req->db)
+  /* Control handlers open their own transactions (engine jobs). */
+  if (!req->db || (r->flags & ROUTE_CONTROL))
     return r->handler(req);
   if (!dispatch_is_write(r->method)) {
     store_status st = store_read_begin(req->db);
@@ -268,6 +334,7 @@ static api_response dispatch_routed(const dispatch_input *in, char *param_buf,
   req.raw_body_len = in->body_len;
   req.content_type = in->content_type;
   req.authorization = in->authorization;
+  req.peer = in->peer;
   req.now_us = clock_now_us();
 
   if (strcmp(r->method, "OPTIONS") == 0) {
@@ -281,10 +348,14 @@ static api_response dispatch_routed(const dispatch_input *in, char *param_buf,
   if (!req.db)
     return api_err(ERR_UNAVAILABLE);
 
-  if (!(r->flags & ROUTE_PUBLIC)) {
-    auth_result a = auth_check(req.db, in->authorization, in->api_key,
-                               r->scope, dispatch_cfg.no_auth, req.now_us,
-                               &req.principal);
+  if (r->flags & ROUTE_CONTROL) {
+    api_response denied;
+    if (!dispatch_control_allowed(in, &denied))
+      return denied;
+  } else if (!(r->flags & ROUTE_PUBLIC)) {
+    auth_result a =
+        auth_check(req.db, in->authorization, in->api_key, r->scope,
+                   dispatch_cfg.no_auth, req.now_us, &req.principal);
     if (a == AUTH_STORE_ERROR)
       return api_err(ERR_UNAVAILABLE);
     if (a != AUTH_OK)

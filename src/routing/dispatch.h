@@ -8,9 +8,14 @@
 
 #include <stdbool.h>
 
+struct sockaddr;
+
 typedef struct dispatch_settings {
   bool no_auth;
   bool validate_responses;
+  /* The control API's bearer token (must outlive the server); NULL or ""
+   * serves that API to loopback clients only. */
+  const char *admin_token;
 } dispatch_settings;
 
 void dispatch_configure(const dispatch_settings *settings);
@@ -25,6 +30,7 @@ typedef struct dispatch_input {
   const char *api_key;       /* NULL when absent */
   const char *body;
   size_t body_len;
+  const struct sockaddr *peer; /* the client's address; NULL when unknown */
 } dispatch_input;
 
 /* Always returns a complete response (body owned by the caller). */

@@ -9,8 +9,13 @@
 #include <stddef.h>
 
 enum {
-  ROUTE_PUBLIC = 1u << 0,   /* no credentials needed */
-  ROUTE_FORM_BODY = 1u << 1 /* body is a form (token endpoint), not JSON */
+  ROUTE_PUBLIC = 1u << 0,    /* no credentials needed */
+  ROUTE_FORM_BODY = 1u << 1, /* body is a form (token endpoint), not JSON */
+  /* The emulator's control API: never with an API token. With an admin
+   * token configured it needs that token, otherwise it is served only to
+   * loopback clients. A JSON body (no schema: the handler checks it), and
+   * no enclosing transaction (the handler runs engine jobs). */
+  ROUTE_CONTROL = 1u << 2
 };
 
 typedef struct route {

@@ -17,6 +17,10 @@ const route routes[] = {
     {"POST", "/token", oauth_token, NULL, NULL, NULL,
      ROUTE_PUBLIC | ROUTE_FORM_BODY},
 
+    /* The emulator's control API (not in the reference). */
+    {"GET", "/_emulator/clock", emulator_clock_get, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"POST", "/_emulator/clock/advance", emulator_clock_advance, NULL, NULL, NULL, ROUTE_CONTROL},
+
     {"GET", "/appClients", app_clients_list, NULL, "AppClients", "appclients:read", 0},
     {"POST", "/appClients", app_clients_create, "PostAppClients", "AppClient", "appclients:write", 0},
     OPT("/appClients"),
