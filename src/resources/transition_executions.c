@@ -74,13 +74,57 @@ static store_status exec_load(store *s, const char *org_id, const char *id,
   return st;
 }
 
+/* Text as a JSON string: invalid UTF-8 (a program's output, a sequence
+ * cut by a buffer) and NUL bytes become '?', so that nothing is lost to
+ * jansson refusing it. */
+static json_t *exec_text(const char *p, size_t n) {
+  char *copy = malloc(n + 1);
+  if (!copy)
+    return NULL;
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = (unsigned char)p[i];
+    size_t len = c < 0x80         ? 1
+                 : (c >> 5) == 6  ? 2
+                 : (c >> 4) == 14 ? 3
+                 : (c >> 3) == 30 ? 4
+                                  : 0;
+    bool ok = len > 0 && i + len <= n && c != 0;
+    for (size_t k = 1; ok && k < len; k++)
+      ok = ((unsigned char)p[i + k] >> 6) == 2;
+    if (!ok)
+      len = 1;
+    for (size_t k = 0; k < len; k++)
+      copy[i + k] = ok ? p[i + k] : '?';
+    i += len;
+  }
+  json_t *s = json_stringn(copy, n);
+  free(copy);
+  return s ? s : json_string("?");
+}
+
+/* Messages in logs and errors are kept to this many bytes. */
+enum { EXEC_MESSAGE_MAX = 4096 };
+
+static json_t *exec_message(const char *text) {
+  size_t n = strlen(text);
+  return exec_text(text, n < EXEC_MESSAGE_MAX ? n : EXEC_MESSAGE_MAX);
+}
+
+static json_t *exec_error(const char *message) {
+  return json_pack("{s:o}", "message", exec_message(message));
+}
+
 static store_status exec_log(store *s, const char *org_id, const json_t *body,
                              int64_t at_us, const char *message) {
   const char *log_id = json_string_value(json_object_get(body, "logId"));
   if (!log_id)
     return STORE_ONE;
-  store_status st = logs_append(s, org_id, log_id,
-                                json_pack("[o]", logs_event(at_us, message)));
+  char when[CLOCK_ISO_LEN];
+  clock_format_iso(at_us, when, sizeof when);
+  json_t *event = json_pack("{s:s, s:o}", "timestamp", when, "message",
+                            exec_message(message));
+  store_status st = logs_append(s, org_id, log_id, json_pack("[o]", event));
   return st == STORE_NONE ? STORE_ONE : st; /* a deleted log is no failure */
 }
 
@@ -117,14 +161,14 @@ static store_status exec_end(store *s, const char *org_id, const char *id,
   if (st != STORE_ONE)
     return st == STORE_NONE ? STORE_ERROR : st;
   const char *msg = json_string_value(json_object_get(e->error, "message"));
-  char line[1200];
+  char line[EXEC_MESSAGE_MAX + 32];
   if (exec_is(e->status, "succeeded"))
     snprintf(line, sizeof line, "succeeded%s%s",
              e->completed_by ? ", completed by " : "",
              e->completed_by ? e->completed_by : "");
   else
-    snprintf(line, sizeof line, "%s%s%s", e->status, msg ? ": " : "",
-             msg ? msg : "");
+    snprintf(line, sizeof line, "%s%s%.*s", e->status, msg ? ": " : "",
+             EXEC_MESSAGE_MAX, msg ? msg : "");
   st = exec_log(s, org_id, body, now_us, line);
   if (st != STORE_ONE || !row->workflow_execution_id[0] || row->detached ||
       !exec_end_hook)
@@ -155,7 +199,7 @@ static store_status exec_fail(store *s, const char *org_id, const char *id,
   if (st != STORE_ONE)
     return st;
   if (exec_is(row.status, "running")) {
-    json_t *error = json_pack("{s:s}", "message", message);
+    json_t *error = exec_error(message);
     exec_ending e = {
         .status = "failed", .error = error, .timed_out = timed_out};
     st = exec_end(s, org_id, id, body, &row, &e, now_us);
@@ -389,7 +433,7 @@ static store_status exec_timeout(store *s, const store_job *job,
            "timed out: no heartbeat or completion within %lld seconds "
            "(timeoutInSeconds)",
            (long long)(row.timeout_us / 1000000));
-  json_t *error = json_pack("{s:s}", "message", msg);
+  json_t *error = exec_error(msg);
   exec_ending e = {.status = "failed", .error = error, .timed_out = true};
   st = exec_end(s, job->org_id, job->target_id, body, &row, &e, now_us);
   json_decref(error);
@@ -445,7 +489,7 @@ static store_status job_auto(store *s, const store_job *job, int64_t now_us) {
       char msg[1200];
       snprintf(msg, sizeof msg,
                "docker mode auto completes with output = input, and %s", why);
-      json_t *error = json_pack("{s:s}", "message", msg);
+      json_t *error = exec_error(msg);
       exec_ending e = {.status = "failed", .error = error};
       st = exec_end(s, job->org_id, job->target_id, body, &row, &e, now_us);
       json_decref(error);
@@ -519,7 +563,7 @@ static store_status job_launch(store *s, const store_job *job, int64_t now_us) {
     json_decref(env);
   }
   if (st == STORE_ONE && why[0]) {
-    json_t *error = json_pack("{s:s}", "message", why);
+    json_t *error = exec_error(why);
     exec_ending e = {.status = "failed", .error = error};
     st = exec_end(s, job->org_id, job->target_id, body, &row, &e, now_us);
     json_decref(error);
@@ -530,33 +574,6 @@ static store_status job_launch(store *s, const store_job *job, int64_t now_us) {
 }
 
 /* ---- a command's output and exit (on the runner thread) ---- */
-
-/* Output as JSON text: invalid UTF-8 and NUL bytes become '?'. */
-static json_t *exec_text(const char *p, size_t n) {
-  char *copy = malloc(n + 1);
-  if (!copy)
-    return NULL;
-  size_t i = 0;
-  while (i < n) {
-    unsigned char c = (unsigned char)p[i];
-    size_t len = c < 0x80         ? 1
-                 : (c >> 5) == 6  ? 2
-                 : (c >> 4) == 14 ? 3
-                 : (c >> 3) == 30 ? 4
-                                  : 0;
-    bool ok = len > 0 && i + len <= n && c != 0;
-    for (size_t k = 1; ok && k < len; k++)
-      ok = ((unsigned char)p[i + k] >> 6) == 2;
-    if (!ok)
-      len = 1;
-    for (size_t k = 0; k < len; k++)
-      copy[i + k] = ok ? p[i + k] : '?';
-    i += len;
-  }
-  json_t *s = json_stringn(copy, n);
-  free(copy);
-  return s ? s : json_string("?");
-}
 
 typedef struct {
   char org_id[64];
@@ -606,7 +623,9 @@ static store_status exec_exit_tx(store *s, void *arg) {
   exec_cmd_ctx *c = arg;
   int64_t now = clock_now_us();
   char how[200];
-  if (c->how->spawn_failed)
+  if (c->how->spawn_failed && c->how->signal)
+    snprintf(how, sizeof how, "was killed before it started");
+  else if (c->how->spawn_failed)
     snprintf(how, sizeof how, "could not be started");
   else if (c->how->signal)
     snprintf(how, sizeof how, "was killed by signal %d", c->how->signal);
@@ -762,6 +781,7 @@ LAS_HANDLER(transition_executions_list) {
       !exec_one_of(req, "sortBy", "startTime", "endTime", &sort_by, &fail) ||
       !exec_one_of(req, "order", "ascending", "descending", &order, &fail)) {
     json_decref(statuses);
+    json_decref(ids);
     return fail;
   }
   /* The token belongs to this list: transition, filters, sort and order. */
