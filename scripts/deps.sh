@@ -2,7 +2,10 @@
 # Installs the Debian packages the build and the tests need, when missing.
 # Usage: scripts/deps.sh [build|test|bench]
 set -euo pipefail
-packages=(gcc libc6-dev pkg-config meson ninja-build libmicrohttpd-dev libjansson-dev
+# libmicrohttpd is not among them: meson builds it from Debian's source with
+# our patches (subprojects/libmicrohttpd.wrap), downloading it once; `patch`
+# applies them. The bench's reference servers link Debian's own.
+packages=(gcc libc6-dev pkg-config meson ninja-build patch libjansson-dev
           libsqlite3-dev uuid-dev libpcre2-dev nettle-dev)
 case "${1:-build}" in
   build) ;;

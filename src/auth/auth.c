@@ -85,9 +85,9 @@ bool auth_scope_granted(const char *granted, const char *scope) {
   return false;
 }
 
-auth_result auth_check(store *s, const char *authorization,
-                       const char *api_key, const char *scope, bool no_auth,
-                       int64_t now_us, api_principal *out) {
+auth_result auth_check(store *s, const char *authorization, const char *api_key,
+                       const char *scope, bool no_auth, int64_t real_us,
+                       api_principal *out) {
   if (!authorization || !*authorization) {
     if (!no_auth)
       return AUTH_DENIED;
@@ -109,7 +109,7 @@ auth_result auth_check(store *s, const char *authorization,
     return AUTH_DENIED;
   if (st != STORE_ONE)
     return AUTH_STORE_ERROR;
-  if (info.expires_us <= now_us)
+  if (info.expires_us <= real_us)
     return AUTH_DENIED;
   if (api_key && strcmp(api_key, info.api_key) != 0)
     return AUTH_DENIED;

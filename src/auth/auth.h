@@ -19,10 +19,11 @@ void auth_set_default_principal(const api_principal *principal);
 /* Checks `Authorization: Bearer <token>` (unexpired, scope granted; the
  * field read as auth_credentials says) and,
  * when sent, that x-api-key belongs to the token's app client. With no_auth,
- * a request without Authorization runs as the default principal. */
-auth_result auth_check(store *s, const char *authorization,
-                       const char *api_key, const char *scope, bool no_auth,
-                       int64_t now_us, api_principal *out);
+ * a request without Authorization runs as the default principal. real_us is
+ * clock_real_us(): token lifetimes run on real time, not the moved clock. */
+auth_result auth_check(store *s, const char *authorization, const char *api_key,
+                       const char *scope, bool no_auth, int64_t real_us,
+                       api_principal *out);
 
 /* Finds the credentials in an Authorization field value:
  *   [OWS] scheme 1*(SP / HTAB) credentials [OWS]

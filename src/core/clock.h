@@ -15,6 +15,11 @@ int64_t clock_mono_us(void);
  * condition variable that uses that clock. */
 struct timespec;
 void clock_mono_deadline(int64_t wait_us, struct timespec *out);
+/* Wall clock without the emulator's offset: for what clients time by their
+ * own clocks, such as access token lifetimes (an SDK caches its token for
+ * expires_in seconds of real time, so moving the emulator's clock must not
+ * expire it under the client). */
+int64_t clock_real_us(void);
 /* Shift the wall clock by `offset_us` (cumulative with earlier shifts). */
 void clock_shift_us(int64_t offset_us);
 /* How far the wall clock runs ahead of the system's (the sum of shifts). */

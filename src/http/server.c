@@ -7,10 +7,12 @@
 #include "routing/dispatch.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,29 +24,29 @@
  *   (MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 KiB by default): the request
  *   line and header lines as received, plus a 64-byte record per header
  *   field and per query argument. When the read buffer cannot grow it
- *   answers 414 (no URL yet) or 431 with a fixed HTML body.
+ *   answers 414 (no URL yet) or 431 itself.
  * - When the records of the query arguments exhaust the pool
  *   (connection_add_header from MHD_parse_arguments_), it queues that 431
  *   but parse_initial_message_line ignores the failure and sets the state
  *   back to "URL received": the request hangs until the idle timeout. That
  *   is the silence of ~300 repeated filters (16 KiB of query, ~19 KiB of
- *   records). Every keep-alive request also memsets the whole pool
- *   (MHD_pool_reset), so the pool cannot simply be made huge.
+ *   records).
  * - Our URI callback (MHD_OPTION_URI_LOG_CALLBACK) runs after the request
  *   line is complete and before the query is parsed, on the line in the
  *   read buffer. We copy and parse the request target ourselves (limits,
  *   NUL checks, whole values) and end the buffer's query right after the
  *   '?', so libmicrohttpd parses no arguments and spends no pool on them.
  *   The same order holds in 0.9.76, 0.9.77 and 1.0.
- * - The pool is sized from our limits, so every head within them (and well
- *   beyond) reaches our handler, which answers the JSON error. Only a head
- *   far over the limits (beyond the pool) still gets libmicrohttpd's own
- *   414/431, as do a malformed request line or header line (400) and a
- *   Content-Length it cannot parse (400/413): those happen before any
- *   callback of ours. */
-#if MHD_VERSION < 0x00097500 || MHD_VERSION >= 0x01000200
+ * - The pool is sized from our limits, so every head within them (and a
+ *   little beyond) reaches our handler, which answers with the exact
+ *   figures. A head beyond the pool, a malformed request or header line,
+ *   an unparsable Content-Length or chunked body are answered by
+ *   libmicrohttpd before any callback of ours; the patched build
+ *   (subprojects/libmicrohttpd.wrap) lets http_own_answer word those
+ *   answers, so they are JSON naming the rule or the flag like ours. */
+#if MHD_VERSION != 0x00097500 || !defined(MHD_HAVE_OWN_ANSWER_CALLBACK)
 #error                                                                         \
-    "the request-target handling below was verified for libmicrohttpd 0.9.75 to 1.0.1"
+    "needs the patched libmicrohttpd 0.9.75 of subprojects/libmicrohttpd.wrap"
 #endif
 
 struct http_server {
@@ -84,8 +86,10 @@ static void http_add_common_headers(struct MHD_Response *r) {
   MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
 }
 
-static enum MHD_Result http_send(struct MHD_Connection *c, http_req *hr,
-                                 const char *method, api_response *resp) {
+/* The libmicrohttpd response for resp (released); NULL when out of
+ * memory. *status is set to its status. */
+static struct MHD_Response *
+http_response(const char *method, api_response *resp, unsigned *status_out) {
   char *text = resp->raw;
   size_t len = resp->raw_len;
   resp->raw = NULL;
@@ -109,13 +113,13 @@ static enum MHD_Result http_send(struct MHD_Connection *c, http_req *hr,
     len = 2;
   }
   if (!text && !empty)
-    return MHD_NO;
+    return NULL;
   struct MHD_Response *r =
       empty ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)
             : MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
   if (!r) {
     free(text);
-    return MHD_NO;
+    return NULL;
   }
   if (empty)
     MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
@@ -128,6 +132,16 @@ static enum MHD_Result http_send(struct MHD_Connection *c, http_req *hr,
     MHD_add_response_header(r, "Access-Control-Allow-Headers",
                             http_cors_headers);
   }
+  *status_out = status;
+  return r;
+}
+
+static enum MHD_Result http_send(struct MHD_Connection *c, http_req *hr,
+                                 const char *method, api_response *resp) {
+  unsigned status = 0;
+  struct MHD_Response *r = http_response(method, resp, &status);
+  if (!r)
+    return MHD_NO;
   hr->status = status;
   hr->answered = true;
   enum MHD_Result ret = MHD_queue_response(c, status, r);
@@ -262,9 +276,40 @@ typedef struct {
   size_t bytes;
   const char *head, *head_end; /* the request head in the read buffer */
   const char *prev_key, *prev_end;
-  const char *nul_in; /* first field whose value a NUL cut short */
-  const char *folded; /* first field continued on a second line */
+  const char *nul_in;   /* first field whose value a NUL cut short */
+  const char *folded;   /* first field continued on a second line */
+  const char *bad_name; /* first field name that is not a token */
+  size_t bad_name_len;
+  const char *length; /* the first Content-Length value */
+  size_t length_len;
+  bool lengths_differ; /* a later Content-Length says otherwise */
 } http_head_scan;
+
+/* Client text for a message: at most 64 bytes, bytes outside printable
+ * ASCII as '?' (a message must be valid UTF-8 to be sent at all). */
+static const char *http_printable(const char *text, size_t len, char *out,
+                                  size_t outlen) {
+  size_t n = len < outlen - 1 ? len : outlen - 1;
+  if (n > 64)
+    n = 64;
+  for (size_t i = 0; i < n; i++)
+    out[i] = text[i] >= 0x20 && text[i] < 0x7f ? text[i] : '?';
+  out[n] = '\0';
+  return out;
+}
+
+/* RFC 9110 section 5.1: a field name is a token. */
+static bool http_is_token(const char *s, size_t len) {
+  static const char tchar_punct[] = "!#$%&'*+-.^_`|~";
+  if (len == 0)
+    return false;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    if (!isalnum(ch) && (ch == '\0' || !strchr(tchar_punct, ch)))
+      return false;
+  }
+  return true;
+}
 
 /* libmicrohttpd 0.9.x ends a header value at its first NUL (strlen) and
  * offers no way to see the rest. It leaves the head in its read buffer as
@@ -305,6 +350,23 @@ static enum MHD_Result http_scan_header(void *cls, enum MHD_ValueKind kind,
   if (s->head && !s->nul_in && s->prev_key &&
       http_nul_cut(s->prev_end, key, 2, s))
     s->nul_in = s->prev_key;
+  /* libmicrohttpd takes everything before the colon as the name, so that
+   * "Content-Length : 5" is a field it does not know, and uses the first
+   * of several Content-Length fields: both let a proxy in front and this
+   * server disagree on where a request ends. */
+  if (!s->bad_name && !http_is_token(key, key_size)) {
+    s->bad_name = key;
+    s->bad_name_len = key_size;
+  }
+  if (key_size == 14 && strncasecmp(key, "Content-Length", 14) == 0) {
+    if (!s->length) {
+      s->length = value ? value : "";
+      s->length_len = value_size;
+    } else if (value_size != s->length_len ||
+               (value_size && memcmp(value, s->length, value_size) != 0)) {
+      s->lengths_differ = true;
+    }
+  }
   s->prev_key = key;
   s->prev_end = value ? value + value_size : NULL;
   return MHD_YES;
@@ -374,10 +436,31 @@ static void http_check_head(const http_server *srv, struct MHD_Connection *c,
                          scan.folded);
     return;
   }
+  if (scan.bad_name) {
+    char name[80];
+    hr->early = api_errf(
+        ERR_BAD_REQUEST,
+        "header '%s': the name is not a token (no whitespace before the "
+        "colon, RFC 9110 section 5.1 and RFC 9112 section 5.1)",
+        http_printable(scan.bad_name, scan.bad_name_len, name, sizeof name));
+    return;
+  }
   if (scan.nul_in) {
     hr->early =
         api_errf(ERR_BAD_REQUEST, "header %.64s: value contains a NUL byte",
                  scan.nul_in);
+    return;
+  }
+  if (scan.lengths_differ) {
+    hr->early = api_errf(ERR_BAD_REQUEST,
+                         "header Content-Length: given more than once with "
+                         "different values (RFC 9110 section 8.6)");
+    return;
+  }
+  if (scan.length && te) {
+    hr->early =
+        api_errf(ERR_BAD_REQUEST, "header Content-Length: not allowed with "
+                                  "Transfer-Encoding (RFC 9112 section 6.1)");
     return;
   }
   if (scan.n > srv->s.max_headers) {
@@ -392,6 +475,19 @@ static void http_check_head(const http_server *srv, struct MHD_Connection *c,
                          "header fields: %zu bytes, more than the limit of "
                          "%zu (--max-header-bytes)",
                          scan.bytes, srv->s.max_header_bytes);
+    return;
+  }
+  /* libmicrohttpd decodes "chunked" alone (compared whole, ignoring case);
+   * with any other value it would read the body until the client closes,
+   * and the request would hang until the body deadline (RFC 9112 section
+   * 6.3 asks for a 400 when chunked is not the final coding; we also
+   * decode no other coding before it). */
+  if (te && strcasecmp(te, "chunked") != 0) {
+    char shown[80];
+    hr->early = api_errf(ERR_BAD_REQUEST,
+                         "header Transfer-Encoding: '%s' is not supported "
+                         "(only chunked)",
+                         http_printable(te, strlen(te), shown, sizeof shown));
     return;
   }
   if (body_len > srv->s.max_body_bytes)
@@ -427,6 +523,129 @@ static guard_conn *http_guard_conn(struct MHD_Connection *c) {
   const union MHD_ConnectionInfo *ci =
       MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
   return ci ? ci->socket_context : NULL;
+}
+
+/* ---- libmicrohttpd's own answers ---- */
+
+typedef struct {
+  size_t n, bytes;
+} http_head_count;
+
+static enum MHD_Result http_count_header(void *cls, enum MHD_ValueKind kind,
+                                         const char *key, size_t key_size,
+                                         const char *value, size_t value_size) {
+  (void)kind;
+  (void)key;
+  (void)value;
+  http_head_count *n = cls;
+  n->n++;
+  n->bytes += key_size + value_size + 4;
+  return MHD_YES;
+}
+
+/* What libmicrohttpd refuses by itself, before any other callback of ours
+ * sees the request, worded as our own refusals: which rule, or which flag
+ * (the pool holds every head within the limits, so a head it cannot hold
+ * is over one of them). A refusal of ours already decided for this request
+ * (in http_on_uri) comes first. */
+static api_response http_own_refusal(const http_server *srv,
+                                     struct MHD_Connection *c, http_req *hr,
+                                     enum MHD_OwnAnswer what) {
+  if (hr && hr->early.status) {
+    api_response early = hr->early;
+    memset(&hr->early, 0, sizeof hr->early);
+    return early;
+  }
+  switch (what) {
+  case MHD_OWN_REQUEST_LINE_TOO_LONG:
+    return api_errf(ERR_URI_TOO_LONG,
+                    "request target: longer than the limit of %zu bytes "
+                    "(--max-uri-bytes)",
+                    srv->s.max_uri_bytes);
+  case MHD_OWN_HEADERS_TOO_LARGE: {
+    http_head_count n = {0, 0};
+    MHD_get_connection_values_n(c, MHD_HEADER_KIND, http_count_header, &n);
+    if (n.n > srv->s.max_headers)
+      return api_errf(ERR_HEADERS_TOO_LARGE,
+                      "header fields: more than the limit of %u "
+                      "(--max-headers)",
+                      srv->s.max_headers);
+    return api_errf(ERR_HEADERS_TOO_LARGE,
+                    "header fields: more than the limit of %zu bytes "
+                    "(--max-header-bytes)",
+                    srv->s.max_header_bytes);
+  }
+  case MHD_OWN_REQUEST_LINE_MALFORMED:
+    return api_errf(ERR_BAD_REQUEST,
+                    "request line: not method, target and HTTP version "
+                    "separated by single spaces (RFC 9112 section 3)");
+  case MHD_OWN_HTTP_VERSION_NOT_SUPPORTED:
+    return api_errf(ERR_HTTP_VERSION_NOT_SUPPORTED,
+                    "request line: HTTP version not supported (HTTP/1.0 and "
+                    "HTTP/1.1 are)");
+  case MHD_OWN_HEADER_LINE_MALFORMED:
+    return api_errf(ERR_BAD_REQUEST,
+                    "header line: not name: value (no colon, or no name; RFC "
+                    "9112 section 5)");
+  case MHD_OWN_TRAILER_LINE_MALFORMED:
+    return api_errf(ERR_BAD_REQUEST,
+                    "trailer line: not name: value (no colon, or no name; "
+                    "RFC 9112 section 7.1.2)");
+  case MHD_OWN_HOST_MISSING:
+    return api_errf(ERR_BAD_REQUEST, "header Host: missing");
+  case MHD_OWN_CONTENT_LENGTH_MALFORMED: {
+    const char *cl = NULL;
+    size_t cl_len = 0;
+    char shown[80];
+    MHD_lookup_connection_value_n(
+        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH,
+        strlen(MHD_HTTP_HEADER_CONTENT_LENGTH), &cl, &cl_len);
+    return api_errf(
+        ERR_BAD_REQUEST, "header Content-Length: '%s' is not a decimal number",
+        http_printable(cl ? cl : "", cl ? cl_len : 0, shown, sizeof shown));
+  }
+  case MHD_OWN_CONTENT_LENGTH_TOO_LARGE:
+  case MHD_OWN_CHUNK_TOO_LARGE:
+    return api_errf(ERR_PAYLOAD_TOO_LARGE,
+                    "body: larger than the limit of %zu bytes "
+                    "(--max-body-bytes)",
+                    srv->s.max_body_bytes);
+  case MHD_OWN_CHUNKED_MALFORMED:
+    return api_errf(ERR_BAD_REQUEST,
+                    "body: malformed chunked encoding (RFC 9112 section 7.1)");
+  case MHD_OWN_INTERNAL_ERROR:
+    break;
+  }
+  return api_err(ERR_INTERNAL);
+}
+
+/* MHD_OPTION_OWN_ANSWER_CALLBACK (our patch of libmicrohttpd): the answer
+ * is JSON like every other, logged like every other, and the connection is
+ * closed after it. */
+static struct MHD_Response *http_own_answer(void *cls, struct MHD_Connection *c,
+                                            void **req_cls,
+                                            enum MHD_OwnAnswer what,
+                                            unsigned int *status_code) {
+  http_server *srv = cls;
+  http_req *hr = *req_cls;
+  /* No deadline of ours while libmicrohttpd writes the answer; false: the
+   * guard has cut the connection off and answered it already. */
+  if (!guard_head_done(srv->guard, http_guard_conn(c), false))
+    return NULL;
+  api_response resp = http_own_refusal(srv, c, hr, what);
+  unsigned status = 0;
+  struct MHD_Response *r =
+      http_response(hr && hr->method ? hr->method : "", &resp, &status);
+  if (!r)
+    return NULL;
+  *status_code = status;
+  if (hr) {
+    hr->status = status;
+    hr->answered = true;
+  } else {
+    log_msg(LOG_INFO, "- - %u (request line refused)", status);
+  }
+  return r;
 }
 
 static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c,
@@ -629,11 +848,12 @@ http_server *http_start(const http_settings *settings, char *err,
    * covers the records of the header fields (64 bytes each, 8/7 of that
    * for the last step) plus the response's own headers; the query takes no
    * records (http_on_uri). Beyond this libmicrohttpd answers 414/431
-   * itself. Each kept-alive connection holds the whole pool once it has
-   * served a request, and libmicrohttpd clears all of it between requests:
-   * at the default 83 KiB that memset was ~14 % of the server's CPU in a
-   * profile of GET /v1/models over 32 connections (~6 % at the old
-   * 32 KiB), the price of 60 KB request targets. */
+   * itself, worded by http_own_answer. The pool is mapped, not touched:
+   * with our patch libmicrohttpd clears only what a request used (it
+   * cleared all of it per kept-alive request, ~14 % of the CPU of a small
+   * GET, and every idle kept-alive connection held all 83 KiB), so a
+   * connection costs what its requests use (~9 KiB each with 2,000 idle
+   * kept-alive connections). */
   size_t pool = settings->max_uri_bytes + settings->max_header_bytes +
                 (size_t)settings->max_headers * 64 * 8 / 7 + 4096;
   /* Connections the guard has cut off or refused still count until
@@ -655,7 +875,8 @@ http_server *http_start(const http_settings *settings, char *err,
       MHD_OPTION_CONNECTION_LIMIT, hard_limit, MHD_OPTION_LISTEN_BACKLOG_SIZE,
       backlog, MHD_OPTION_URI_LOG_CALLBACK, http_on_uri, srv,
       MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, srv,
-      MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv, MHD_OPTION_END);
+      MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
+      MHD_OPTION_OWN_ANSWER_CALLBACK, http_own_answer, srv, MHD_OPTION_END);
   if (!srv->daemon) {
     snprintf(err, errlen, "cannot listen on %s:%u (in use or not allowed)",
              settings->host, settings->port);

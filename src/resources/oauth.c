@@ -8,6 +8,7 @@
 #include "resources/resources.h"
 
 #include "auth/auth.h"
+#include "core/clock.h"
 #include "core/codec.h"
 #include "core/ids.h"
 #include "routing/router.h"
@@ -257,7 +258,8 @@ static api_response oauth_grant(api_request *req, oauth_params *p, bool basic) {
 
   char token[97];
   ids_random_hex(48, token);
-  int64_t expires = req->now_us + (int64_t)AUTH_TOKEN_LIFETIME_S * 1000000;
+  /* Real time, as the client counts expires_in (see clock_real_us). */
+  int64_t expires = clock_real_us() + (int64_t)AUTH_TOKEN_LIFETIME_S * 1000000;
   /* The id as it matched, whole (client.client_id is a fixed-size copy). */
   store_status st = store_token_put(req->db, token, client_id, principal,
                                     p->scope ? p->scope : "", expires);

@@ -307,17 +307,16 @@ static api_response dispatch_routed(const dispatch_input *in, char *param_buf,
   const char *params[API_MAX_PATH_PARAMS] = {0};
   size_t n_params = 0;
   char allow[128];
-  router_result m =
-      router_match(in->method, in->path, &r, params, &n_params, param_buf,
-                   param_len, allow, sizeof allow);
+  router_result m = router_match(in->method, in->path, &r, params, &n_params,
+                                 param_buf, param_len, allow, sizeof allow);
   if (m == ROUTER_NO_PATH)
     return api_err(ERR_NOT_FOUND);
   if (m == ROUTER_PARAM_TOO_LONG)
     return api_errf(ERR_BAD_REQUEST, "path: parameters too long");
   if (m == ROUTER_NO_METHOD) {
-    api_response resp = api_errf(ERR_METHOD_NOT_ALLOWED,
-                                 "%s is not allowed here; allowed: %s",
-                                 in->method, allow);
+    api_response resp =
+        api_errf(ERR_METHOD_NOT_ALLOWED, "%s is not allowed here; allowed: %s",
+                 in->method, allow);
     snprintf(resp.allow, sizeof resp.allow, "%s", allow);
     return resp;
   }
@@ -355,7 +354,7 @@ static api_response dispatch_routed(const dispatch_input *in, char *param_buf,
   } else if (!(r->flags & ROUTE_PUBLIC)) {
     auth_result a =
         auth_check(req.db, in->authorization, in->api_key, r->scope,
-                   dispatch_cfg.no_auth, req.now_us, &req.principal);
+                   dispatch_cfg.no_auth, clock_real_us(), &req.principal);
     if (a == AUTH_STORE_ERROR)
       return api_err(ERR_UNAVAILABLE);
     if (a != AUTH_OK)
