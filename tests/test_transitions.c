@@ -600,6 +600,14 @@ START_TEST(test_executions) {
   logs = expect(it_get(&s, "/logs?transitionId=%s", tid), 200);
   ck_assert_int_eq(json_array_size(json_object_get(logs, "logs")), 4);
   json_decref(logs);
+  /* A built-in transition's name only has the characters of its pattern
+   * (the filter is echoed in the answer, checked against its schema). */
+  expect_error(it_get(&s, "/logs?transitionId=las:transition:commons-a%%3Db"),
+               400, "transitionId: must match pattern");
+  logs =
+      expect(it_get(&s, "/logs?transitionId=las:transition:commons-a-1"), 200);
+  ck_assert_int_eq(json_array_size(json_object_get(logs, "logs")), 0);
+  json_decref(logs);
 
   /* Lists: filters, sorts, paging. */
   char ids[1200], want[1200];

@@ -32,12 +32,12 @@ store_status logs_create(store *s, const char *org_id, const logs_ref *ref,
   char id[IDS_MAX_LEN], start[CLOCK_ISO_LEN];
   ids_new(log_kind.kind, id, sizeof id);
   clock_format_iso(start_us, start, sizeof start);
-  json_t *log = json_pack(
-      "{s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:o}", "logId", id, "transitionId",
-      ref->transition_id, "transitionExecutionId",
-      ref->transition_execution_id, "workflowId", ref->workflow_id,
-      "workflowExecutionId", ref->workflow_execution_id, "startTime", start,
-      "events", events ? events : json_array());
+  json_t *log =
+      json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:o}", "logId", id,
+                "transitionId", ref->transition_id, "transitionExecutionId",
+                ref->transition_execution_id, "workflowId", ref->workflow_id,
+                "workflowExecutionId", ref->workflow_execution_id, "startTime",
+                start, "events", events ? events : json_array());
   if (!log)
     return STORE_ERROR;
   store_obj_key key = {log_kind.kind, org_id, id};
@@ -69,9 +69,8 @@ store_status logs_append(store *s, const char *org_id, const char *log_id,
   return st;
 }
 
-store_status logs_write(store *s, const char *org_id,
-                        const char *transition_id, int64_t start_us,
-                        json_t *events) {
+store_status logs_write(store *s, const char *org_id, const char *transition_id,
+                        int64_t start_us, json_t *events) {
   logs_ref ref = {.transition_id = transition_id};
   return logs_create(s, org_id, &ref, start_us, events, NULL);
 }
@@ -85,8 +84,7 @@ typedef struct {
 } log_filter_spec;
 
 static const log_filter_spec log_filters[] = {
-    {"transitionId", "transition",
-     offsetof(store_log_filter, transition_id)},
+    {"transitionId", "transition", offsetof(store_log_filter, transition_id)},
     {"transitionExecutionId", "transition-execution",
      offsetof(store_log_filter, transition_execution_id)},
     {"workflowId", "workflow", offsetof(store_log_filter, workflow_id)},
@@ -97,10 +95,19 @@ static const log_filter_spec log_filters[] = {
 static bool log_id_ok(const log_filter_spec *f, const char *v) {
   if (ids_valid(f->kind, v))
     return true;
-  /* Built-in transitions are named, e.g. las:transition:commons-… */
+  /* Built-in transitions are named, e.g. las:transition:commons-…, with
+   * the characters the Log schema's pattern allows (the filter is echoed
+   * in the answer). */
   const char *commons = "las:transition:commons-";
-  return strcmp(f->kind, "transition") == 0 &&
-         strncmp(v, commons, strlen(commons)) == 0 && v[strlen(commons)];
+  size_t n = strlen(commons);
+  if (strcmp(f->kind, "transition") != 0 || strncmp(v, commons, n) != 0 ||
+      !v[n])
+    return false;
+  for (const char *p = v + n; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+          (*p >= 'A' && *p <= 'Z') || *p == '-'))
+      return false;
+  return true;
 }
 
 LAS_HANDLER(logs_list) {
@@ -150,16 +157,19 @@ LAS_HANDLER(logs_list) {
   json_t *items = NULL;
   int64_t last = 0;
   bool more = false;
-  store_status st = store_log_page(req->db, req->principal.org_id, &filter,
-                                   page.after_seq, page.limit, &items, &last,
-                                   &more);
+  store_status st =
+      store_log_page(req->db, req->principal.org_id, &filter, page.after_seq,
+                     page.limit, &items, &last, &more);
   if (st != STORE_ONE) {
     json_decref(echo);
     return api_store_err(st);
   }
   json_object_set_new(echo, "logs", items);
-  json_object_set_new(echo, "nextToken", paging_next_token(context, last, more));
+  json_object_set_new(echo, "nextToken",
+                      paging_next_token(context, last, more));
   return api_ok(echo);
 }
 
-LAS_HANDLER(logs_get) { return crud_get(req, &log_kind); }
+LAS_HANDLER(logs_get) {
+  return crud_get(req, &log_kind);
+}
