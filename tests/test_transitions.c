@@ -571,6 +571,12 @@ START_TEST(test_executions) {
                    "2020-01-02T02:04:05.500000+0000");
   ck_assert_str_eq(it_str(moved, "status"), "running");
   json_decref(moved);
+  expect_error(it_send(&s, "PATCH",
+                       json_pack("{s:s}", "startTime",
+                                 "1010-04-14T14:13:02.021412+02:00"),
+                       "/transitions/%s/executions/%s", tid,
+                       it_str(e[3], "executionId")),
+               400, "startTime: is not a valid date-time from 1970 on");
   expect_error(it_send(&s, "PATCH", json_pack("{s:s}", "startTime", "2020"),
                        "/transitions/%s/executions/%s", tid,
                        it_str(e[3], "executionId")),

@@ -899,7 +899,9 @@ static bool exec_parse_time(const char *t, int64_t *out) {
                   .tm_min = v[4],
                   .tm_sec = v[5]};
   *out = ((int64_t)timegm(&tm) - offset_min * 60) * 1000000 + micros;
-  return true;
+  /* Times are kept as microseconds since 1970 and answered in the API's
+   * own format, which has no room for earlier ones. */
+  return *out >= 0;
 }
 
 /* The rules of a PATCH body beyond its schema: NULL when it is fine. */
@@ -948,7 +950,8 @@ LAS_HANDLER(transition_executions_update) {
   if (rule)
     snprintf(why, sizeof why, "%s", rule);
   else if (start && !exec_parse_time(start, &start_us))
-    snprintf(why, sizeof why, "startTime: is not a valid date-time");
+    snprintf(why, sizeof why,
+             "startTime: is not a valid date-time from 1970 on");
   if (why[0]) {
     json_decref(body);
     return api_errf(ERR_BAD_REQUEST, "%s", why);
