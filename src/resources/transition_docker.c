@@ -6,16 +6,26 @@
  * (LAS_CLIENT_ID, LAS_CLIENT_SECRET, LAS_API_KEY, LAS_API_ENDPOINT,
  * LAS_AUTH_ENDPOINT) pointing at this emulator, so that unchanged
  * transition code (e.g. the official SDK's transition_handler) runs
- * against it. */
+ * against it. The jobs of the modes are here too: the auto completion, the
+ * command launch, and what the runner thread reports of a command (its
+ * output, for the execution's log, and its exit, which fails an execution
+ * left running). */
 #include "resources/transition_internal.h"
 
+#include "core/clock.h"
 #include "core/log.h"
+#include "engine/engine.h"
+#include "engine/runner.h"
 #include "resources/app_clients.h"
+#include "resources/logs.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A command launch waits this long for the HTTP server's address. */
+enum { DOCKER_LAUNCH_RETRY_US = 100000 };
 
 static transitions_docker_mode docker_mode = TRANSITIONS_DOCKER_AUTO;
 static json_t *docker_commands; /* image → command; set before start */
@@ -337,4 +347,221 @@ store_status transition_docker_env(store *s, const char *org_id,
   json_decref(env);
   *out = list;
   return STORE_ONE;
+}
+
+/* ---- the jobs of the modes ---- */
+
+static bool docker_running(const store_texec *row) {
+  return strcmp(row->status, "running") == 0;
+}
+
+store_status transition_auto_job(store *s, const store_job *job,
+                                 int64_t now_us) {
+  json_t *body = NULL, *t = NULL;
+  store_texec row;
+  store_status st =
+      transition_exec_load(s, job->org_id, job->target_id, &body, &row);
+  if (st == STORE_NONE)
+    return STORE_ONE;
+  if (st != STORE_ONE)
+    return st;
+  if (docker_running(&row))
+    st = transition_load(s, job->org_id, row.transition_id, &t);
+  if (st == STORE_ONE && t) {
+    const json_t *output = json_object_get(body, "input");
+    char why[1024];
+    if (transition_exec_matches(t, "outputJsonSchema", output, "output", why,
+                                sizeof why)) {
+      transition_ending e = {.status = "succeeded", .output = output};
+      st = transition_exec_end(s, job->org_id, job->target_id, body, &row, &e,
+                               now_us);
+    } else {
+      char msg[1200];
+      snprintf(msg, sizeof msg,
+               "docker mode auto completes with output = input, and %s", why);
+      json_t *error = transition_exec_error(msg);
+      transition_ending e = {.status = "failed", .error = error};
+      st = transition_exec_end(s, job->org_id, job->target_id, body, &row, &e,
+                               now_us);
+      json_decref(error);
+    }
+  }
+  json_decref(t);
+  json_decref(body);
+  return st == STORE_NONE ? STORE_ONE : st;
+}
+
+/* Starts the mapped command of a docker execution (command mode). */
+store_status transition_launch_job(store *s, const store_job *job,
+                                   int64_t now_us) {
+  json_t *body = NULL, *t = NULL;
+  store_texec row;
+  store_status st =
+      transition_exec_load(s, job->org_id, job->target_id, &body, &row);
+  if (st == STORE_NONE)
+    return STORE_ONE;
+  if (st != STORE_ONE)
+    return st;
+  if (!docker_running(&row) ||
+      (st = transition_load(s, job->org_id, row.transition_id, &t)) !=
+          STORE_ONE) {
+    json_decref(body);
+    return st == STORE_NONE ? STORE_ONE : st;
+  }
+  if (!transition_docker_ready()) {
+    json_decref(t);
+    json_decref(body);
+    return store_job_add(s, TRANSITION_JOB_LAUNCH, job->target_id, job->org_id,
+                         now_us + DOCKER_LAUNCH_RETRY_US);
+  }
+  const char *image = json_string_value(
+      json_object_get(json_object_get(t, "parameters"), "imageUrl"));
+  const char *command = transition_docker_command(image);
+  char why[1024] = "";
+  json_t *env = NULL;
+  if (!command) {
+    snprintf(why, sizeof why,
+             "no command is mapped to image %s in docker mode command "
+             "(--docker-command IMAGE=COMMAND or --docker-commands FILE)",
+             image ? image : "");
+  } else {
+    st = transition_docker_env(s, job->org_id, t, job->target_id, now_us, &env,
+                               why, sizeof why);
+    if (st != STORE_ONE && st != STORE_NONE) {
+      json_decref(t);
+      json_decref(body);
+      return st;
+    }
+  }
+  if (env) {
+    size_t n = json_array_size(env);
+    const char **envp = calloc(n + 1, sizeof *envp);
+    for (size_t i = 0; envp && i < n; i++)
+      envp[i] = json_string_value(json_array_get(env, i));
+    const char *argv[] = {"/bin/sh", "-c", command, NULL};
+    char tag[160];
+    snprintf(tag, sizeof tag, "%s %s", job->org_id,
+             json_string_value(json_object_get(body, "logId")));
+    char line[1200];
+    snprintf(line, sizeof line, "running /bin/sh -c '%s' for image %s", command,
+             image);
+    st = transition_exec_log(s, job->org_id, body, now_us, line);
+    if (st == STORE_ONE &&
+        (!envp || !runner_spawn(job->target_id, tag, argv, envp)))
+      snprintf(why, sizeof why,
+               "the command for image %s could not be "
+               "started",
+               image);
+    free(envp);
+    json_decref(env);
+  }
+  if (st == STORE_ONE && why[0]) {
+    json_t *error = transition_exec_error(why);
+    transition_ending e = {.status = "failed", .error = error};
+    st = transition_exec_end(s, job->org_id, job->target_id, body, &row, &e,
+                             now_us);
+    json_decref(error);
+  }
+  json_decref(t);
+  json_decref(body);
+  return st;
+}
+
+/* ---- a command's output and exit (on the runner thread) ---- */
+
+typedef struct {
+  char org_id[64];
+  char log_id[64];
+  const char *id;
+  const char *text;
+  size_t len;
+  const runner_exit *how;
+} exec_cmd_ctx;
+
+static bool exec_parse_tag(const char *tag, exec_cmd_ctx *c) {
+  const char *space = strchr(tag, ' ');
+  if (!space || (size_t)(space - tag) >= sizeof c->org_id)
+    return false;
+  memcpy(c->org_id, tag, (size_t)(space - tag));
+  c->org_id[space - tag] = '\0';
+  snprintf(c->log_id, sizeof c->log_id, "%s", space + 1);
+  return true;
+}
+
+static store_status exec_output_tx(store *s, void *arg) {
+  exec_cmd_ctx *c = arg;
+  char when[CLOCK_ISO_LEN];
+  clock_format_iso(clock_now_us(), when, sizeof when);
+  json_t *events = json_array();
+  const char *p = c->text, *end = c->text + c->len;
+  while (p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    json_array_append_new(events, json_pack("{s:s, s:o}", "timestamp", when,
+                                            "message", transition_text(p, n)));
+    p += n + (nl ? 1 : 0);
+  }
+  store_status st = logs_append(s, c->org_id, c->log_id, events);
+  return st == STORE_NONE ? STORE_ONE : st;
+}
+
+static void exec_on_output(const char *id, const char *tag, const char *text,
+                           size_t len) {
+  exec_cmd_ctx c = {.id = id, .text = text, .len = len};
+  if (!exec_parse_tag(tag, &c) ||
+      store_write_tx(exec_output_tx, &c) != STORE_ONE)
+    log_msg(LOG_WARN, "transitions: output of %s not logged", id);
+}
+
+static store_status exec_exit_tx(store *s, void *arg) {
+  exec_cmd_ctx *c = arg;
+  int64_t now = clock_now_us();
+  char how[200];
+  if (c->how->spawn_failed && c->how->signal)
+    snprintf(how, sizeof how, "was killed before it started");
+  else if (c->how->spawn_failed)
+    snprintf(how, sizeof how, "could not be started");
+  else if (c->how->signal)
+    snprintf(how, sizeof how, "was killed by signal %d", c->how->signal);
+  else
+    snprintf(how, sizeof how, "exited with status %d%s", c->how->status,
+             c->how->status == 127 ? " (127: command not found?)" : "");
+  char line[400];
+  snprintf(line, sizeof line, "the command %s", how);
+  if (c->how->dropped)
+    snprintf(line + strlen(line), sizeof line - strlen(line),
+             "; %zu bytes of its output were not kept (a log keeps the "
+             "first %d)",
+             c->how->dropped, RUNNER_OUTPUT_CAP);
+  store_status st = logs_append(s, c->org_id, c->log_id,
+                                json_pack("[o]", logs_event(now, line)));
+  if (st != STORE_ONE && st != STORE_NONE)
+    return st;
+  char msg[400];
+  snprintf(msg, sizeof msg,
+           "the command %s without completing the execution (PATCH "
+           "succeeded, failed, rejected or retry)",
+           how);
+  return transition_exec_fail(s, c->org_id, c->id, msg, false, now);
+}
+
+static void exec_on_exit(const char *id, const char *tag,
+                         const runner_exit *how) {
+  exec_cmd_ctx c = {.id = id, .how = how};
+  if (!exec_parse_tag(tag, &c) || store_write_tx(exec_exit_tx, &c) != STORE_ONE)
+    log_msg(LOG_WARN,
+            "transitions: the end of the command of %s was not "
+            "recorded",
+            id);
+}
+
+bool transitions_start(char *err, size_t errlen) {
+  engine_register(TRANSITION_JOB_TIMEOUT, transition_timeout_job);
+  engine_register(TRANSITION_JOB_AUTO, transition_auto_job);
+  engine_register(TRANSITION_JOB_LAUNCH, transition_launch_job);
+  return runner_start(exec_on_output, exec_on_exit, err, errlen);
+}
+
+void transitions_stop(void) {
+  runner_stop();
 }

@@ -27,13 +27,6 @@
 #include <string.h>
 #include <time.h>
 
-#define JOB_TIMEOUT "transition-timeout"
-#define JOB_AUTO "transition-auto"
-#define JOB_LAUNCH "transition-launch"
-
-/* A command launch waits this long for the HTTP server's address. */
-enum { EXEC_LAUNCH_RETRY_US = 100000 };
-
 /* Timeout jobs fall due on 20 ms ticks (a deadline rounded up, never
  * down): executions whose deadlines are that close end in one engine
  * transaction instead of one each, which writes their shared pages once.
@@ -60,8 +53,8 @@ static bool exec_is(const char *status, const char *what) {
 }
 
 /* Loads an execution's body (NEW) and row. */
-static store_status exec_load(store *s, const char *org_id, const char *id,
-                              json_t **body, store_texec *row) {
+store_status transition_exec_load(store *s, const char *org_id, const char *id,
+                                  json_t **body, store_texec *row) {
   store_obj_key key = {STORE_TEXEC_KIND, org_id, id};
   store_status st = store_obj_get(s, &key, body);
   if (st != STORE_ONE)
@@ -77,7 +70,7 @@ static store_status exec_load(store *s, const char *org_id, const char *id,
 /* Text as a JSON string: invalid UTF-8 (a program's output, a sequence
  * cut by a buffer) and NUL bytes become '?', so that nothing is lost to
  * jansson refusing it. */
-static json_t *exec_text(const char *p, size_t n) {
+json_t *transition_text(const char *p, size_t n) {
   char *copy = malloc(n + 1);
   if (!copy)
     return NULL;
@@ -108,15 +101,16 @@ enum { EXEC_MESSAGE_MAX = 4096 };
 
 static json_t *exec_message(const char *text) {
   size_t n = strlen(text);
-  return exec_text(text, n < EXEC_MESSAGE_MAX ? n : EXEC_MESSAGE_MAX);
+  return transition_text(text, n < EXEC_MESSAGE_MAX ? n : EXEC_MESSAGE_MAX);
 }
 
-static json_t *exec_error(const char *message) {
+json_t *transition_exec_error(const char *message) {
   return json_pack("{s:o}", "message", exec_message(message));
 }
 
-static store_status exec_log(store *s, const char *org_id, const json_t *body,
-                             int64_t at_us, const char *message) {
+store_status transition_exec_log(store *s, const char *org_id,
+                                 const json_t *body, int64_t at_us,
+                                 const char *message) {
   const char *log_id = json_string_value(json_object_get(body, "logId"));
   if (!log_id)
     return STORE_ONE;
@@ -130,19 +124,11 @@ static store_status exec_log(store *s, const char *org_id, const json_t *body,
 
 /* ---- ending ---- */
 
-typedef struct exec_ending {
-  const char *status;       /* succeeded, failed, rejected, retry */
-  const json_t *output;     /* succeeded */
-  const json_t *error;      /* otherwise; may be NULL */
-  const char *completed_by; /* NULL: the emulator itself */
-  bool timed_out;
-} exec_ending;
-
 /* Stores a running execution (body and row as loaded) in its final state,
  * logs it, and tells its workflow execution. */
-static store_status exec_end(store *s, const char *org_id, const char *id,
-                             json_t *body, store_texec *row,
-                             const exec_ending *e, int64_t now_us) {
+store_status transition_exec_end(store *s, const char *org_id, const char *id,
+                                 json_t *body, store_texec *row,
+                                 const transition_ending *e, int64_t now_us) {
   char when[CLOCK_ISO_LEN];
   clock_format_iso(now_us, when, sizeof when);
   json_object_set_new(body, "status", json_string(e->status));
@@ -169,7 +155,7 @@ static store_status exec_end(store *s, const char *org_id, const char *id,
   else
     snprintf(line, sizeof line, "%s%s%.*s", e->status, msg ? ": " : "",
              EXEC_MESSAGE_MAX, msg ? msg : "");
-  st = exec_log(s, org_id, body, now_us, line);
+  st = transition_exec_log(s, org_id, body, now_us, line);
   if (st != STORE_ONE || !row->workflow_execution_id[0] || row->detached ||
       !exec_end_hook)
     return st;
@@ -188,21 +174,21 @@ static store_status exec_end(store *s, const char *org_id, const char *id,
 }
 
 /* Ends execution id, if it still runs, as failed with `message`. */
-static store_status exec_fail(store *s, const char *org_id, const char *id,
-                              const char *message, bool timed_out,
-                              int64_t now_us) {
+store_status transition_exec_fail(store *s, const char *org_id, const char *id,
+                                  const char *message, bool timed_out,
+                                  int64_t now_us) {
   json_t *body = NULL;
   store_texec row;
-  store_status st = exec_load(s, org_id, id, &body, &row);
+  store_status st = transition_exec_load(s, org_id, id, &body, &row);
   if (st == STORE_NONE)
     return STORE_ONE;
   if (st != STORE_ONE)
     return st;
   if (exec_is(row.status, "running")) {
-    json_t *error = exec_error(message);
-    exec_ending e = {
+    json_t *error = transition_exec_error(message);
+    transition_ending e = {
         .status = "failed", .error = error, .timed_out = timed_out};
-    st = exec_end(s, org_id, id, body, &row, &e, now_us);
+    st = transition_exec_end(s, org_id, id, body, &row, &e, now_us);
     json_decref(error);
   }
   json_decref(body);
@@ -219,7 +205,8 @@ store_status transition_exec_abort_all(store *s, const char *org_id,
   json_array_foreach(ids, i, v) {
     if (st != STORE_ONE)
       break;
-    st = exec_fail(s, org_id, json_string_value(v), message, false, now_us);
+    st = transition_exec_fail(s, org_id, json_string_value(v), message, false,
+                              now_us);
     runner_kill(json_string_value(v));
   }
   json_decref(ids);
@@ -243,9 +230,9 @@ typedef enum {
 
 /* Validates instance against a transition's schema field; false with the
  * reason in why. */
-static bool exec_matches(const json_t *transition, const char *field,
-                         const json_t *instance, const char *root, char *why,
-                         size_t whylen) {
+bool transition_exec_matches(const json_t *transition, const char *field,
+                             const json_t *instance, const char *root,
+                             char *why, size_t whylen) {
   json_t *schema = json_object_get(transition, field);
   if (!schema)
     return true;
@@ -301,8 +288,8 @@ static start_result exec_start(store *s, const transition_start *in,
   if (!json_is_object(in->input)) {
     snprintf(why, whylen, "input: must be object");
     r = START_BAD_INPUT;
-  } else if (!exec_matches(t, "inputJsonSchema", in->input, "input", why,
-                           whylen)) {
+  } else if (!transition_exec_matches(t, "inputJsonSchema", in->input, "input",
+                                      why, whylen)) {
     r = START_BAD_INPUT;
   } else if ((*st = exec_count(s, in->org_id, in->now_us, &within)) !=
              STORE_ONE) {
@@ -355,14 +342,14 @@ static start_result exec_start(store *s, const transition_start *in,
     *st =
         body ? store_texec_insert(s, in->org_id, id, body, &row) : STORE_ERROR;
   if (*st == STORE_ONE)
-    *st = store_job_add(s, JOB_TIMEOUT, id, in->org_id,
+    *st = store_job_add(s, TRANSITION_JOB_TIMEOUT, id, in->org_id,
                         exec_tick(row.deadline_us));
   bool docker = exec_is(json_string_value(json_object_get(t, "transitionType")),
                         "docker");
   if (*st == STORE_ONE && docker) {
     switch (transitions_mode()) {
     case TRANSITIONS_DOCKER_AUTO:
-      *st = store_job_add(s, JOB_AUTO, id, in->org_id,
+      *st = store_job_add(s, TRANSITION_JOB_AUTO, id, in->org_id,
                           in->now_us + engine_processing_delay_us());
       break;
     case TRANSITIONS_DOCKER_COMMAND: {
@@ -376,7 +363,8 @@ static start_result exec_start(store *s, const transition_start *in,
       if (*st == STORE_NONE)
         *st = STORE_ONE; /* the launch job fails it with the reason */
       if (*st == STORE_ONE)
-        *st = store_job_add(s, JOB_LAUNCH, id, in->org_id, in->now_us);
+        *st =
+            store_job_add(s, TRANSITION_JOB_LAUNCH, id, in->org_id, in->now_us);
       break;
     }
     case TRANSITIONS_DOCKER_EXTERNAL:
@@ -421,7 +409,7 @@ static store_status exec_timeout(store *s, const store_job *job,
   if (st != STORE_ONE || !exec_is(row.status, "running"))
     return st;
   if (row.deadline_us > now_us)
-    return store_job_add(s, JOB_TIMEOUT, job->target_id, job->org_id,
+    return store_job_add(s, TRANSITION_JOB_TIMEOUT, job->target_id, job->org_id,
                          exec_tick(row.deadline_us));
   json_t *body = NULL;
   store_obj_key key = {STORE_TEXEC_KIND, job->org_id, job->target_id};
@@ -433,9 +421,10 @@ static store_status exec_timeout(store *s, const store_job *job,
            "timed out: no heartbeat or completion within %lld seconds "
            "(timeoutInSeconds)",
            (long long)(row.timeout_us / 1000000));
-  json_t *error = exec_error(msg);
-  exec_ending e = {.status = "failed", .error = error, .timed_out = true};
-  st = exec_end(s, job->org_id, job->target_id, body, &row, &e, now_us);
+  json_t *error = transition_exec_error(msg);
+  transition_ending e = {.status = "failed", .error = error, .timed_out = true};
+  st = transition_exec_end(s, job->org_id, job->target_id, body, &row, &e,
+                           now_us);
   json_decref(error);
   json_decref(body);
   if (st == STORE_ONE)
@@ -449,14 +438,14 @@ static store_status exec_timeout(store *s, const store_job *job,
  * along into its transaction, for at most EXEC_TIMEOUT_BATCH_US. */
 enum { EXEC_TIMEOUT_BATCH = 64, EXEC_TIMEOUT_BATCH_US = 5000 };
 
-static store_status job_timeout(store *s, const store_job *job,
-                                int64_t now_us) {
+store_status transition_timeout_job(store *s, const store_job *job,
+                                    int64_t now_us) {
   int64_t began = clock_mono_us();
   store_status st = exec_timeout(s, job, now_us);
   store_job more[EXEC_TIMEOUT_BATCH];
   int n = 0;
   if (st == STORE_ONE)
-    st = store_job_due_of_kind(s, JOB_TIMEOUT, now_us, job->id, more,
+    st = store_job_due_of_kind(s, TRANSITION_JOB_TIMEOUT, now_us, job->id, more,
                                EXEC_TIMEOUT_BATCH, &n);
   for (int i = 0; i < n && st == STORE_ONE; i++) {
     if (clock_mono_us() - began > EXEC_TIMEOUT_BATCH_US)
@@ -466,210 +455,6 @@ static store_status job_timeout(store *s, const store_job *job,
       st = store_job_delete(s, more[i].id);
   }
   return st;
-}
-
-static store_status job_auto(store *s, const store_job *job, int64_t now_us) {
-  json_t *body = NULL, *t = NULL;
-  store_texec row;
-  store_status st = exec_load(s, job->org_id, job->target_id, &body, &row);
-  if (st == STORE_NONE)
-    return STORE_ONE;
-  if (st != STORE_ONE)
-    return st;
-  if (exec_is(row.status, "running"))
-    st = transition_load(s, job->org_id, row.transition_id, &t);
-  if (st == STORE_ONE && t) {
-    const json_t *output = json_object_get(body, "input");
-    char why[1024];
-    if (exec_matches(t, "outputJsonSchema", output, "output", why,
-                     sizeof why)) {
-      exec_ending e = {.status = "succeeded", .output = output};
-      st = exec_end(s, job->org_id, job->target_id, body, &row, &e, now_us);
-    } else {
-      char msg[1200];
-      snprintf(msg, sizeof msg,
-               "docker mode auto completes with output = input, and %s", why);
-      json_t *error = exec_error(msg);
-      exec_ending e = {.status = "failed", .error = error};
-      st = exec_end(s, job->org_id, job->target_id, body, &row, &e, now_us);
-      json_decref(error);
-    }
-  }
-  json_decref(t);
-  json_decref(body);
-  return st == STORE_NONE ? STORE_ONE : st;
-}
-
-/* Starts the mapped command of a docker execution (command mode). */
-static store_status job_launch(store *s, const store_job *job, int64_t now_us) {
-  json_t *body = NULL, *t = NULL;
-  store_texec row;
-  store_status st = exec_load(s, job->org_id, job->target_id, &body, &row);
-  if (st == STORE_NONE)
-    return STORE_ONE;
-  if (st != STORE_ONE)
-    return st;
-  if (!exec_is(row.status, "running") ||
-      (st = transition_load(s, job->org_id, row.transition_id, &t)) !=
-          STORE_ONE) {
-    json_decref(body);
-    return st == STORE_NONE ? STORE_ONE : st;
-  }
-  if (!transition_docker_ready()) {
-    json_decref(t);
-    json_decref(body);
-    return store_job_add(s, JOB_LAUNCH, job->target_id, job->org_id,
-                         now_us + EXEC_LAUNCH_RETRY_US);
-  }
-  const char *image = json_string_value(
-      json_object_get(json_object_get(t, "parameters"), "imageUrl"));
-  const char *command = transition_docker_command(image);
-  char why[1024] = "";
-  json_t *env = NULL;
-  if (!command) {
-    snprintf(why, sizeof why,
-             "no command is mapped to image %s in docker mode command "
-             "(--docker-command IMAGE=COMMAND or --docker-commands FILE)",
-             image ? image : "");
-  } else {
-    st = transition_docker_env(s, job->org_id, t, job->target_id, now_us, &env,
-                               why, sizeof why);
-    if (st != STORE_ONE && st != STORE_NONE) {
-      json_decref(t);
-      json_decref(body);
-      return st;
-    }
-  }
-  if (env) {
-    size_t n = json_array_size(env);
-    const char **envp = calloc(n + 1, sizeof *envp);
-    for (size_t i = 0; envp && i < n; i++)
-      envp[i] = json_string_value(json_array_get(env, i));
-    const char *argv[] = {"/bin/sh", "-c", command, NULL};
-    char tag[160];
-    snprintf(tag, sizeof tag, "%s %s", job->org_id,
-             json_string_value(json_object_get(body, "logId")));
-    char line[1200];
-    snprintf(line, sizeof line, "running /bin/sh -c '%s' for image %s", command,
-             image);
-    st = exec_log(s, job->org_id, body, now_us, line);
-    if (st == STORE_ONE &&
-        (!envp || !runner_spawn(job->target_id, tag, argv, envp)))
-      snprintf(why, sizeof why,
-               "the command for image %s could not be "
-               "started",
-               image);
-    free(envp);
-    json_decref(env);
-  }
-  if (st == STORE_ONE && why[0]) {
-    json_t *error = exec_error(why);
-    exec_ending e = {.status = "failed", .error = error};
-    st = exec_end(s, job->org_id, job->target_id, body, &row, &e, now_us);
-    json_decref(error);
-  }
-  json_decref(t);
-  json_decref(body);
-  return st;
-}
-
-/* ---- a command's output and exit (on the runner thread) ---- */
-
-typedef struct {
-  char org_id[64];
-  char log_id[64];
-  const char *id;
-  const char *text;
-  size_t len;
-  const runner_exit *how;
-} exec_cmd_ctx;
-
-static bool exec_parse_tag(const char *tag, exec_cmd_ctx *c) {
-  const char *space = strchr(tag, ' ');
-  if (!space || (size_t)(space - tag) >= sizeof c->org_id)
-    return false;
-  memcpy(c->org_id, tag, (size_t)(space - tag));
-  c->org_id[space - tag] = '\0';
-  snprintf(c->log_id, sizeof c->log_id, "%s", space + 1);
-  return true;
-}
-
-static store_status exec_output_tx(store *s, void *arg) {
-  exec_cmd_ctx *c = arg;
-  char when[CLOCK_ISO_LEN];
-  clock_format_iso(clock_now_us(), when, sizeof when);
-  json_t *events = json_array();
-  const char *p = c->text, *end = c->text + c->len;
-  while (p < end) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-    json_array_append_new(events, json_pack("{s:s, s:o}", "timestamp", when,
-                                            "message", exec_text(p, n)));
-    p += n + (nl ? 1 : 0);
-  }
-  store_status st = logs_append(s, c->org_id, c->log_id, events);
-  return st == STORE_NONE ? STORE_ONE : st;
-}
-
-static void exec_on_output(const char *id, const char *tag, const char *text,
-                           size_t len) {
-  exec_cmd_ctx c = {.id = id, .text = text, .len = len};
-  if (!exec_parse_tag(tag, &c) ||
-      store_write_tx(exec_output_tx, &c) != STORE_ONE)
-    log_msg(LOG_WARN, "transitions: output of %s not logged", id);
-}
-
-static store_status exec_exit_tx(store *s, void *arg) {
-  exec_cmd_ctx *c = arg;
-  int64_t now = clock_now_us();
-  char how[200];
-  if (c->how->spawn_failed && c->how->signal)
-    snprintf(how, sizeof how, "was killed before it started");
-  else if (c->how->spawn_failed)
-    snprintf(how, sizeof how, "could not be started");
-  else if (c->how->signal)
-    snprintf(how, sizeof how, "was killed by signal %d", c->how->signal);
-  else
-    snprintf(how, sizeof how, "exited with status %d%s", c->how->status,
-             c->how->status == 127 ? " (127: command not found?)" : "");
-  char line[400];
-  snprintf(line, sizeof line, "the command %s", how);
-  if (c->how->dropped)
-    snprintf(line + strlen(line), sizeof line - strlen(line),
-             "; %zu bytes of its output were not kept (a log keeps the "
-             "first %d)",
-             c->how->dropped, RUNNER_OUTPUT_CAP);
-  store_status st = logs_append(s, c->org_id, c->log_id,
-                                json_pack("[o]", logs_event(now, line)));
-  if (st != STORE_ONE && st != STORE_NONE)
-    return st;
-  char msg[400];
-  snprintf(msg, sizeof msg,
-           "the command %s without completing the execution (PATCH "
-           "succeeded, failed, rejected or retry)",
-           how);
-  return exec_fail(s, c->org_id, c->id, msg, false, now);
-}
-
-static void exec_on_exit(const char *id, const char *tag,
-                         const runner_exit *how) {
-  exec_cmd_ctx c = {.id = id, .how = how};
-  if (!exec_parse_tag(tag, &c) || store_write_tx(exec_exit_tx, &c) != STORE_ONE)
-    log_msg(LOG_WARN,
-            "transitions: the end of the command of %s was not "
-            "recorded",
-            id);
-}
-
-bool transitions_start(char *err, size_t errlen) {
-  engine_register(JOB_TIMEOUT, job_timeout);
-  engine_register(JOB_AUTO, job_auto);
-  engine_register(JOB_LAUNCH, job_launch);
-  return runner_start(exec_on_output, exec_on_exit, err, errlen);
-}
-
-void transitions_stop(void) {
-  runner_stop();
 }
 
 /* ---- handlers ---- */
@@ -966,8 +751,9 @@ LAS_HANDLER(transition_executions_update) {
   if (status && exec_is(status, "succeeded")) {
     json_t *t = NULL;
     st = transition_load(req->db, org, row.transition_id, &t);
-    bool ok = st == STORE_ONE && exec_matches(t, "outputJsonSchema", output,
-                                              "output", why, sizeof why);
+    bool ok = st == STORE_ONE &&
+              transition_exec_matches(t, "outputJsonSchema", output, "output",
+                                      why, sizeof why);
     json_decref(t);
     if (!ok) {
       json_decref(body);
@@ -983,12 +769,12 @@ LAS_HANDLER(transition_executions_update) {
     st = store_texec_set_start(req->db, org, eid, body, start_us);
   }
   if (st == STORE_ONE && status) {
-    exec_ending e = {.status = status,
-                     .output = output,
-                     .error = json_object_get(req->body, "error"),
-                     .completed_by =
-                         req->principal.id[0] ? req->principal.id : NULL};
-    st = exec_end(req->db, org, eid, body, &row, &e, req->now_us);
+    transition_ending e = {.status = status,
+                           .output = output,
+                           .error = json_object_get(req->body, "error"),
+                           .completed_by =
+                               req->principal.id[0] ? req->principal.id : NULL};
+    st = transition_exec_end(req->db, org, eid, body, &row, &e, req->now_us);
   }
   if (st != STORE_ONE) {
     json_decref(body);
