@@ -1183,7 +1183,7 @@ store_status store_token_put(store *s, const char *token, const char *client_id,
   if (!prune)
     return STORE_ERROR;
   store_bind_text(prune, 1, client_id);
-  sqlite3_bind_int64(prune, 2, clock_now_us());
+  sqlite3_bind_int64(prune, 2, clock_real_us());
   store_status pruned = store_run(s, prune, "token prune");
   if (pruned != STORE_ONE)
     return pruned;
