@@ -15,8 +15,9 @@
  * Query arguments are split and percent-decoded as the HTTP layer does.
  * Placeholders in the path, query, header values and body are replaced:
  * $TOKEN (a valid bearer token), $ORG and the ids of objects created with the
- * database ($MODEL, $DATASET, $DOCUMENT, ...), and $LAST, the id made by the
- * input's previous successful POST, $CLIENT the clientId it answered (app
+ * database ($MODEL, $DATASET, $DOCUMENT, ..., $TRANSITION (manual, with
+ * schemas), $DOCKER, $EXECUTION (of $TRANSITION)), and $LAST, the id made by
+ * the input's previous successful POST, $CLIENT the clientId it answered (app
  * clients, sign-up), and $NEXT, the nextToken of its previous list. A request
  * with neither Authorization nor x-api-key runs as under --no-auth; any other
  * is authenticated for real. */
@@ -43,10 +44,12 @@ typedef struct {
 } fuzz_var;
 
 static fuzz_var fuzz_vars[] = {
-    {"$TOKEN", ""},   {"$ORG", ""},        {"$APPCLIENT", ""},  {"$MODEL", ""},
-    {"$DATASET", ""}, {"$DOCUMENT", ""},   {"$ASSET", ""},      {"$SECRET", ""},
-    {"$USER", ""},    {"$DATABUNDLE", ""}, {"$PREDICTION", ""}, {"$LAST", ""},
-    {"$NEXT", ""},    {"$CLIENT", ""},
+    {"$TOKEN", ""},      {"$ORG", ""},        {"$APPCLIENT", ""},
+    {"$MODEL", ""},      {"$DATASET", ""},    {"$DOCUMENT", ""},
+    {"$ASSET", ""},      {"$SECRET", ""},     {"$USER", ""},
+    {"$DATABUNDLE", ""}, {"$PREDICTION", ""}, {"$LAST", ""},
+    {"$NEXT", ""},       {"$CLIENT", ""},     {"$TRANSITION", ""},
+    {"$DOCKER", ""},     {"$EXECUTION", ""},
 };
 enum { FUZZ_N_VARS = sizeof fuzz_vars / sizeof fuzz_vars[0] };
 
@@ -280,6 +283,19 @@ static void fuzz_setup(void) {
   fuzz_fixture("$PREDICTION",
                "POST /predictions\ncontent-type: application/json\n\n"
                "{\"documentId\":\"$DOCUMENT\",\"modelId\":\"$MODEL\"}");
+  fuzz_fixture("$TRANSITION",
+               "POST /transitions\ncontent-type: application/json\n\n"
+               "{\"transitionType\":\"manual\",\"inputJsonSchema\":"
+               "{\"properties\":{\"n\":{\"type\":\"integer\"}}},"
+               "\"outputJsonSchema\":{\"required\":[\"ok\"]},"
+               "\"parameters\":{\"assets\":{\"ui\":\"$ASSET\"}}}");
+  fuzz_fixture("$DOCKER",
+               "POST /transitions\ncontent-type: application/json\n\n"
+               "{\"transitionType\":\"docker\",\"parameters\":"
+               "{\"imageUrl\":\"i\",\"environmentSecrets\":[\"$SECRET\"]}}");
+  fuzz_fixture("$EXECUTION", "POST /transitions/$TRANSITION/executions\n"
+                             "content-type: application/json\n\n"
+                             "{\"n\":1}");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -11,7 +11,7 @@ case "${1:-build}" in
   build) ;;
   test) packages+=(check libsubunit-dev libcurl4-openssl-dev curl
                   clang libclang-rt-dev) ;; # clang + compiler-rt: the fuzz targets
-  bench) packages+=(wrk curl make libmicrohttpd-dev libsqlite3-dev) ;;
+  bench) packages+=(wrk curl jq make libmicrohttpd-dev libsqlite3-dev) ;;
   *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
 missing=()

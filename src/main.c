@@ -9,6 +9,7 @@
 #include "http/server.h"
 #include "resources/bootstrap.h"
 #include "resources/paging.h"
+#include "resources/transition_runtime.h"
 #include "routing/dispatch.h"
 #include "auth/auth.h"
 #include "storage/store.h"
@@ -84,6 +85,9 @@ int main(int argc, char **argv) {
 
   if (!organizations_configure(cfg.allowances, err, sizeof err))
     return main_fail(err);
+  if (!transitions_configure(cfg.docker_mode, cfg.docker_commands,
+                             cfg.docker_commands_file, err, sizeof err))
+    return main_fail(err);
   if (!schemas_init(err, sizeof err))
     return main_fail(err);
   if (!store_global_open(cfg.db_path, err, sizeof err)) {
@@ -109,7 +113,8 @@ int main(int argc, char **argv) {
   engine_register(SCHEDULER_JOB, scheduler_step);
   transition_exec_set_end_hook(scheduler_transition_ended);
   store_set_job_hook(engine_wake);
-  if (!engine_start(err, sizeof err)) {
+  if (!transitions_start(err, sizeof err) || !engine_start(err, sizeof err)) {
+    transitions_stop();
     store_global_close();
     schemas_free();
     return main_fail(err);
@@ -133,6 +138,7 @@ int main(int argc, char **argv) {
   http_server *srv = http_start(&hs, err, sizeof err);
   if (!srv) {
     engine_stop();
+    transitions_stop();
     store_global_close();
     schemas_free();
     return main_fail(err);
@@ -156,6 +162,16 @@ int main(int argc, char **argv) {
   main_print_var("LAS_API_KEY", boot.api_key);
   printf("LAS_AUTH_ENDPOINT=http://%s:%u/oauth2/token\n", host, http_port(srv));
   printf("LAS_API_ENDPOINT=http://%s:%u/v1\n", host, http_port(srv));
+  /* Commands of docker transitions reach the server on this machine, even
+   * when it listens on every address. */
+  const char *local = strcmp(cfg.host, "0.0.0.0") == 0 ? "127.0.0.1"
+                      : strcmp(cfg.host, "::") == 0    ? "[::1]"
+                                                       : host;
+  char api_ep[400], auth_ep[400];
+  snprintf(api_ep, sizeof api_ep, "http://%s:%u/v1", local, http_port(srv));
+  snprintf(auth_ep, sizeof auth_ep, "http://%s:%u/oauth2/token", local,
+           http_port(srv));
+  transitions_set_endpoints(api_ep, auth_ep);
   if (cfg.no_auth)
     printf("--no-auth: requests without credentials act as the bootstrap app "
            "client\n");
@@ -166,6 +182,7 @@ int main(int argc, char **argv) {
   log_msg(LOG_INFO, "signal %d: finishing in-flight requests", sig);
   http_stop(srv);
   engine_stop();
+  transitions_stop();
   store_thread_release();
   store_global_close();
   schemas_free();

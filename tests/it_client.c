@@ -61,6 +61,9 @@ static void it_child_environment(void) {
       "LAS_NO_AUTH",
       "LAS_ALLOW_REMOTE_NO_AUTH",
       "LAS_VALIDATE_RESPONSES",
+      "LAS_DOCKER_MODE",
+      "LAS_DOCKER_COMMAND",
+      "LAS_DOCKER_COMMANDS",
   };
   for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
     unsetenv(settings[i]);

@@ -6,13 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* OPT_LIST: repeatable; each value is appended as one more line. */
 typedef enum {
   OPT_STR,
   OPT_UINT,
   OPT_SIZE,
   OPT_U64,
   OPT_BOOL,
-  OPT_LEVEL
+  OPT_LEVEL,
+  OPT_LIST
 } opt_kind;
 
 typedef struct {
@@ -50,6 +52,9 @@ static const opt_spec config_opts[] = {
     OPT("--processing-delay-ms", "LAS_PROCESSING_DELAY_MS", OPT_UINT, processing_delay_ms, "simulated processing time of background work, e.g. data bundles (default 3000)"),
     OPT("--clock-offset-seconds", "LAS_CLOCK_OFFSET_SECONDS", OPT_U64, clock_offset_s, "run the emulator's clock this far ahead, up to 100 years (tests of expiry and retention)"),
     OPT("--admin-token", "LAS_ADMIN_TOKEN", OPT_STR, admin_token, "bearer token of the control API (/_emulator/...); unset: served to loopback clients only"),
+    OPT("--docker-mode", "LAS_DOCKER_MODE", OPT_STR, docker_mode, "what executions of docker transitions do: auto (completed after --processing-delay-ms, output = input; default), external (run until a client PATCHes them), command (run the local command mapped to the image)"),
+    OPT("--docker-command", "LAS_DOCKER_COMMAND", OPT_LIST, docker_commands, "IMAGE=COMMAND: the command line (run with /bin/sh -c) of an image in --docker-mode command; repeatable; IMAGE * maps every other image"),
+    OPT("--docker-commands", "LAS_DOCKER_COMMANDS", OPT_STR, docker_commands_file, "a JSON file {\"IMAGE\": \"COMMAND\", ...} of more mappings (--docker-command wins for the same image)"),
     OPT("--allowances", "LAS_ALLOWANCES", OPT_STR, allowances, "organization allowances, e.g. monthlyNumberOfDocumentsAllowed=100,numberOfModelsAllowed=5 (defaults are generous)"),
     OPT("--client-id", "LAS_CLIENT_ID", OPT_STR, client_id, "bootstrap app client id (generated when unset)"),
     OPT("--client-secret", "LAS_CLIENT_SECRET", OPT_STR, client_secret, "bootstrap app client secret (generated when unset)"),
@@ -62,6 +67,17 @@ static bool config_set(config *cfg, const opt_spec *o, const char *value,
   char *field = (char *)cfg + o->offset;
   char *end = NULL;
   switch (o->kind) {
+  case OPT_LIST: {
+    size_t used = strlen(field);
+    if (used + strlen(value) + 2 > o->size) {
+      snprintf(err, errlen, "%s: values too long", o->flag);
+      return false;
+    }
+    if (used)
+      field[used++] = '\n';
+    memcpy(field + used, value, strlen(value) + 1);
+    return true;
+  }
   case OPT_STR:
     if (strlen(value) >= o->size) {
       snprintf(err, errlen, "%s: value too long", o->flag);
@@ -137,6 +153,8 @@ config_result config_load(config *cfg, int argc, char **argv, char *err,
     if (v && !config_set(cfg, &config_opts[i], v, err, errlen))
       return CONFIG_ERROR;
   }
+  /* A repeatable flag replaces its variable's list, then adds to its own. */
+  bool list_from_flags[CONFIG_NOPTS] = {false};
   for (int a = 1; a < argc; a++) {
     if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0)
       return CONFIG_HELP;
@@ -166,6 +184,11 @@ config_result config_load(config *cfg, int argc, char **argv, char *err,
         snprintf(err, errlen, "%s needs a value", o->flag);
         return CONFIG_ERROR;
       }
+    }
+    size_t which = (size_t)(o - config_opts);
+    if (o->kind == OPT_LIST && !list_from_flags[which]) {
+      list_from_flags[which] = true;
+      ((char *)cfg + o->offset)[0] = '\0';
     }
     if (!config_set(cfg, o, value, err, errlen))
       return CONFIG_ERROR;

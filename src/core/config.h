@@ -36,6 +36,11 @@ typedef struct config {
   /* Bearer token of the control API (/_emulator/…); empty: loopback only. */
   char admin_token[256];
   char allowances[1024]; /* "field=N,…" over the organizations' defaults */
+  /* Docker transitions: auto|external|command, IMAGE=COMMAND lines (each
+   * --docker-command adds one) and a JSON file of more. */
+  char docker_mode[16];
+  char docker_commands[16384];
+  char docker_commands_file[1024];
   /* Bootstrap credentials; empty means "generate". */
   char client_id[256];
   char client_secret[256];

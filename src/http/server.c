@@ -101,19 +101,30 @@ http_response(const char *method, api_response *resp, unsigned *status_out) {
   memcpy(allow, resp->allow, sizeof allow);
   unsigned status = resp->status;
   api_response_free(resp);
-  if (!text) {
+  bool empty = status == MHD_HTTP_NO_CONTENT;
+  if (empty) {
+    /* RFC 9110 §15.3.5: no content, so no body at all (the SDKs read a
+     * 204 as "nothing to parse"). */
+    free(text);
+    text = NULL;
+    len = 0;
+  } else if (!text) {
     text = strdup("{}");
     len = 2;
   }
-  if (!text)
+  if (!text && !empty)
     return NULL;
   struct MHD_Response *r =
-      MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+      empty ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)
+            : MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
   if (!r) {
     free(text);
     return NULL;
   }
-  http_add_common_headers(r);
+  if (empty)
+    MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+  else
+    http_add_common_headers(r);
   if (status == MHD_HTTP_METHOD_NOT_ALLOWED && allow[0])
     MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
   if (strcmp(method, "OPTIONS") == 0 && allow[0]) {

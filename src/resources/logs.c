@@ -97,10 +97,19 @@ static const log_filter_spec log_filters[] = {
 static bool log_id_ok(const log_filter_spec *f, const char *v) {
   if (ids_valid(f->kind, v))
     return true;
-  /* Built-in transitions are named, e.g. las:transition:commons-… */
+  /* Built-in transitions are named, e.g. las:transition:commons-…, with
+   * the characters the Log schema's pattern allows (the filter is echoed
+   * in the answer). */
   const char *commons = "las:transition:commons-";
-  return strcmp(f->kind, "transition") == 0 &&
-         strncmp(v, commons, strlen(commons)) == 0 && v[strlen(commons)];
+  size_t n = strlen(commons);
+  if (strcmp(f->kind, "transition") != 0 || strncmp(v, commons, n) != 0 ||
+      !v[n])
+    return false;
+  for (const char *p = v + n; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+          (*p >= 'A' && *p <= 'Z') || *p == '-'))
+      return false;
+  return true;
 }
 
 LAS_HANDLER(logs_list) {

@@ -40,13 +40,15 @@ bool paging_init(store *s, char *err, size_t errlen) {
   return true;
 }
 
-/* HMAC over "<seq>|<context>", the whole context however long: a token
- * must not continue a list that differs from its own only past some
- * length. */
-static void paging_mac(const char *context, int64_t seq,
+/* HMAC over "<seq>|<context>" (or "<key>|<seq>|<context>" for a position
+ * with a sort key), the whole context however long: a token must not
+ * continue a list that differs from its own only past some length. */
+static void paging_mac(const char *context, const int64_t *key, int64_t seq,
                        unsigned char out[PAGING_MAC_LEN]) {
-  char head[32];
-  int n = snprintf(head, sizeof head, "%lld|", (long long)seq);
+  char head[64];
+  int n = key ? snprintf(head, sizeof head, "%lld|%lld|", (long long)*key,
+                         (long long)seq)
+              : snprintf(head, sizeof head, "%lld|", (long long)seq);
   struct hmac_sha256_ctx ctx;
   hmac_sha256_set_key(&ctx, sizeof paging_key, paging_key);
   hmac_sha256_update(&ctx, (size_t)n, (const uint8_t *)head);
@@ -54,21 +56,57 @@ static void paging_mac(const char *context, int64_t seq,
   hmac_sha256_digest(&ctx, PAGING_MAC_LEN, out);
 }
 
-json_t *paging_next_token(const char *context, int64_t last_seq, bool more) {
-  if (!more)
-    return json_null();
-  unsigned char raw[8 + PAGING_MAC_LEN];
+static void paging_put64(unsigned char *raw, int64_t v) {
   for (int i = 0; i < 8; i++)
-    raw[i] = (unsigned char)((uint64_t)last_seq >> (56 - 8 * i));
-  paging_mac(context, last_seq, raw + 8);
-  char *text = codec_b64url_encode_alloc(raw, sizeof raw);
+    raw[i] = (unsigned char)((uint64_t)v >> (56 - 8 * i));
+}
+
+static int64_t paging_get64(const unsigned char *raw) {
+  uint64_t u = 0;
+  for (int i = 0; i < 8; i++)
+    u = u << 8 | raw[i];
+  return (int64_t)u;
+}
+
+static json_t *paging_token_text(const unsigned char *raw, size_t len) {
+  char *text = codec_b64url_encode_alloc(raw, len);
   json_t *token = json_string(text);
   free(text);
   return token;
 }
 
-bool paging_parse(const api_request *req, const char *context, paging_args *out,
-                  api_response *fail) {
+json_t *paging_next_token(const char *context, int64_t last_seq, bool more) {
+  if (!more)
+    return json_null();
+  unsigned char raw[8 + PAGING_MAC_LEN];
+  paging_put64(raw, last_seq);
+  paging_mac(context, NULL, last_seq, raw + 8);
+  return paging_token_text(raw, sizeof raw);
+}
+
+json_t *paging_next_token_at(const char *context, int64_t key, int64_t seq,
+                             bool more) {
+  if (!more)
+    return json_null();
+  unsigned char raw[16 + PAGING_MAC_LEN];
+  paging_put64(raw, key);
+  paging_put64(raw + 8, seq);
+  paging_mac(context, &key, seq, raw + 16);
+  return paging_token_text(raw, sizeof raw);
+}
+
+static bool paging_mac_ok(const char *context, const int64_t *key, int64_t seq,
+                          const unsigned char *mac_in) {
+  unsigned char mac[PAGING_MAC_LEN];
+  paging_mac(context, key, seq, mac);
+  unsigned char diff = 0;
+  for (int i = 0; i < PAGING_MAC_LEN; i++)
+    diff |= (unsigned char)(mac[i] ^ mac_in[i]);
+  return diff == 0;
+}
+
+static bool paging_max_results(const api_request *req, paging_args *out,
+                               api_response *fail) {
   out->limit = PAGING_DEFAULT_MAX;
   out->after_seq = 0;
   const char *max = api_query(req, "maxResults");
@@ -86,6 +124,45 @@ bool paging_parse(const api_request *req, const char *context, paging_args *out,
     }
     out->limit = (int)v;
   }
+  return true;
+}
+
+static api_response paging_bad_token(void) {
+  return api_errf(ERR_BAD_REQUEST,
+                  "nextToken: is not a token this list returned");
+}
+
+bool paging_parse_at(const api_request *req, const char *context,
+                     paging_args *out, int64_t *key, bool *has,
+                     api_response *fail) {
+  *has = false;
+  *key = 0;
+  if (!paging_max_results(req, out, fail))
+    return false;
+  const char *token = api_query(req, "nextToken");
+  if (!token || !*token)
+    return true;
+  size_t len = 0;
+  unsigned char *raw = codec_b64url_decode_alloc(token, &len);
+  bool ok = raw && len == 16 + PAGING_MAC_LEN;
+  if (ok) {
+    *key = paging_get64(raw);
+    out->after_seq = paging_get64(raw + 8);
+    ok = paging_mac_ok(context, key, out->after_seq, raw + 16);
+  }
+  free(raw);
+  if (!ok) {
+    *fail = paging_bad_token();
+    return false;
+  }
+  *has = true;
+  return true;
+}
+
+bool paging_parse(const api_request *req, const char *context, paging_args *out,
+                  api_response *fail) {
+  if (!paging_max_results(req, out, fail))
+    return false;
   const char *token = api_query(req, "nextToken");
   if (token && *token) {
     size_t len = 0;
@@ -93,21 +170,12 @@ bool paging_parse(const api_request *req, const char *context, paging_args *out,
     bool ok = raw && len == 8 + PAGING_MAC_LEN;
     int64_t seq = 0;
     if (ok) {
-      uint64_t u = 0;
-      for (int i = 0; i < 8; i++)
-        u = u << 8 | raw[i];
-      seq = (int64_t)u;
-      unsigned char mac[PAGING_MAC_LEN];
-      paging_mac(context, seq, mac);
-      unsigned char diff = 0;
-      for (int i = 0; i < PAGING_MAC_LEN; i++)
-        diff |= (unsigned char)(mac[i] ^ raw[8 + i]);
-      ok = diff == 0 && seq >= 0;
+      seq = paging_get64(raw);
+      ok = paging_mac_ok(context, NULL, seq, raw + 8) && seq >= 0;
     }
     free(raw);
     if (!ok) {
-      *fail = api_errf(ERR_BAD_REQUEST,
-                       "nextToken: is not a token this list returned");
+      *fail = paging_bad_token();
       return false;
     }
     out->after_seq = seq;

@@ -28,4 +28,14 @@ bool paging_parse(const api_request *req, const char *context,
 /* The nextToken value: a NEW JSON string, or JSON null on the last page. */
 json_t *paging_next_token(const char *context, int64_t last_seq, bool more);
 
+/* Pages sorted by something other than creation: the position is the last
+ * row's sort key and seq. paging_parse_at reads maxResults and nextToken
+ * like paging_parse, with the position in *key / out->after_seq and *has
+ * false on the first page; tokens of one form are refused by the other. */
+bool paging_parse_at(const api_request *req, const char *context,
+                     paging_args *out, int64_t *key, bool *has,
+                     api_response *fail);
+json_t *paging_next_token_at(const char *context, int64_t key, int64_t seq,
+                             bool more);
+
 #endif

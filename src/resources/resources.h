@@ -81,6 +81,20 @@ LAS_HANDLER(secrets_delete);
 /* signup.c */
 LAS_HANDLER(signup_create);
 
+/* transitions.c */
+LAS_HANDLER(transitions_list);
+LAS_HANDLER(transitions_create);
+LAS_HANDLER(transitions_get);
+LAS_HANDLER(transitions_update);
+LAS_HANDLER(transitions_delete);
+
+/* transition_executions.c */
+LAS_HANDLER(transition_executions_list);
+LAS_HANDLER(transition_executions_create);
+LAS_HANDLER(transition_executions_get);
+LAS_HANDLER(transition_executions_update);
+LAS_HANDLER(transition_executions_heartbeat);
+
 /* users.c */
 LAS_HANDLER(users_list);
 LAS_HANDLER(users_create);

@@ -32,9 +32,11 @@ typedef struct transition_start {
  * for docker transitions, what the server's docker mode does (auto
  * completion, nothing, or running the mapped command after commit).
  * STORE_ONE with out_id set; STORE_NONE when the transition does not exist
- * in the organization or the input fails its inputJsonSchema (why then
- * names the rule, e.g. "input.name: must be string"); other statuses are
- * store failures. */
+ * in the organization, the input fails its inputJsonSchema (why then
+ * names the rule, e.g. "input.name: must be string"), or the organization's
+ * monthlyNumberOfTransitionExecutionsAllowed is used up (the start counts
+ * in monthlyNumberOfTransitionExecutionsCreated); other statuses are store
+ * failures. */
 store_status transition_exec_start(store *s, const transition_start *start,
                                    char out_id[IDS_MAX_LEN], char *why,
                                    size_t whylen);
@@ -45,7 +47,7 @@ typedef struct transition_end {
   const char *transition_id;
   const char *execution_id;
   const char *workflow_execution_id; /* NULL for a direct start */
-  const char *status; /* "succeeded", "failed", "rejected" or "retry" */
+  const char *status;   /* "succeeded", "failed", "rejected" or "retry" */
   const json_t *output; /* succeeded: the output; otherwise NULL */
   const json_t *error;  /* otherwise: {"message": …} (a timeout says so) */
   bool timed_out;       /* failed by the engine for a missing heartbeat */

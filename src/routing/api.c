@@ -24,6 +24,11 @@ api_response api_ok(json_t *body) {
   return r;
 }
 
+api_response api_no_content(void) {
+  api_response r = {.status = 204};
+  return r;
+}
+
 /* The message as a JSON string. Messages are cut to fit their buffers, which
  * can split a UTF-8 sequence of a name the client sent; jansson refuses
  * such text, and the answer would lose its message. The split sequence is

@@ -72,6 +72,8 @@ api_response api_ok_raw(char *text, size_t len);
 void api_response_free(api_response *resp);
 /* 200 with body (takes the reference). */
 api_response api_ok(json_t *body);
+/* 204 No Content: the HTTP layer sends no body (and no Content-Type). */
+api_response api_no_content(void);
 /* An error from the registry with its default message. */
 api_response api_err(err_code code);
 /* An error from the registry with a specific message. */

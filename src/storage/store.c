@@ -27,14 +27,17 @@
  * the planner would otherwise walk in seq order hoping to fill the page. */
 #define STORE_PARENT_SQL "AND parent_id IN (SELECT value FROM json_each(?5)) "
 #define STORE_GROUP_SQL "AND group_id IN (SELECT value FROM json_each(?6)) "
-/* Logs are filtered on their attributes: few per organization, and the
- * filters are optional and combinable. */
-#define STORE_LOG_WHERE                                                        \
-  "WHERE org_id = ?1 AND kind = 'log' "                                        \
-  "AND (?5 IS NULL OR json_extract(body, '$.transitionId') = ?5) "             \
-  "AND (?6 IS NULL OR json_extract(body, '$.transitionExecutionId') = ?6) "    \
-  "AND (?7 IS NULL OR json_extract(body, '$.workflowId') = ?7) "               \
-  "AND (?8 IS NULL OR json_extract(body, '$.workflowExecutionId') = ?8) AND "
+/* Logs are filtered through log_refs (migration 006): the most selective
+ * filter given (or the empty ref, which every log has) drives the primary
+ * key (org_id, ref, seq) in seq order, and each other filter is one more
+ * primary-key probe of the same row. No log that does not match is read. */
+#define STORE_LOG_REF(param)                                                   \
+  "AND (" param " IS NULL OR EXISTS (SELECT 1 FROM log_refs x WHERE "          \
+  "x.org_id = ?1 AND x.ref = " param " AND x.seq = r.seq)) "
+#define STORE_LOG_SELECT                                                       \
+  "SELECT o.seq, o.id, o.body FROM log_refs r JOIN objects o ON o.seq = "      \
+  "r.seq WHERE r.org_id = ?1 AND r.ref = ?2 " STORE_LOG_REF("?5")              \
+      STORE_LOG_REF("?6") STORE_LOG_REF("?7") STORE_LOG_REF("?8")
 
 /* Every query the project runs, prepared once per connection. */
 #define STORE_STATEMENTS(X)                                                    \
@@ -66,10 +69,9 @@
     "INDEXED BY objects_by_group " STORE_PAGE_WHERE STORE_PARENT_SQL           \
         STORE_GROUP_SQL STORE_PAGE_ORDER)                                      \
   X(ST_LOG_PAGE_ASC,                                                           \
-    STORE_PAGE_SELECT STORE_LOG_WHERE "seq > ?3 ORDER BY seq "                 \
-                                      "LIMIT ?4")                              \
-  X(ST_LOG_PAGE_DESC, STORE_PAGE_SELECT STORE_LOG_WHERE "seq < ?3 ORDER BY "   \
-                                                        "seq DESC LIMIT ?4")   \
+    STORE_LOG_SELECT "AND r.seq > ?3 ORDER BY r.seq LIMIT ?4")                 \
+  X(ST_LOG_PAGE_DESC,                                                          \
+    STORE_LOG_SELECT "AND r.seq < ?3 ORDER BY r.seq DESC LIMIT ?4")            \
   X(ST_BLOB_PUT, "INSERT OR REPLACE INTO blobs (seq, data) SELECT seq, ?2 "    \
                  "FROM objects WHERE id = ?1")                                 \
   X(ST_BLOB_GET, "SELECT b.data FROM objects o JOIN blobs b ON b.seq = o.seq " \
@@ -114,6 +116,9 @@
   X(ST_JOB_DUE, "SELECT id, kind, target_id, org_id, due_us FROM jobs WHERE "  \
                 "due_us <= ?1 ORDER BY due_us, id LIMIT 1")                    \
   X(ST_JOB_DELETE, "DELETE FROM jobs WHERE id = ?1")                           \
+  X(ST_JOB_DUE_KIND, "SELECT id, kind, target_id, org_id, due_us FROM jobs "   \
+                     "WHERE due_us <= ?2 AND kind = ?1 AND id != ?3 ORDER BY " \
+                     "due_us, id LIMIT ?4")                                    \
   X(ST_META_GET, "SELECT value FROM meta WHERE key = ?1")                      \
   X(ST_META_PUT, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")
 
@@ -283,6 +288,26 @@ sqlite3_stmt *store_stmt_sql(store *s, const char *sql) {
 }
 
 void store_note_jobs_added(store *s) { s->added_jobs = true; }
+
+store_status store_explain(store *s, const char *sql, char *out, size_t len) {
+  char *text = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+  sqlite3_stmt *st = NULL;
+  if (!text || sqlite3_prepare_v2(s->db, text, -1, &st, NULL) != SQLITE_OK) {
+    sqlite3_free(text);
+    return store_fail(s, "explain");
+  }
+  sqlite3_free(text);
+  size_t used = 0;
+  out[0] = '\0';
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW && used < len) {
+    int n = snprintf(out + used, len - used, "%s\n",
+                     (const char *)sqlite3_column_text(st, 3));
+    used += n > 0 ? (size_t)n : 0;
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_ONE : STORE_ERROR;
+}
 
 void store_bind_text(sqlite3_stmt *st, int idx, const char *v) {
   if (v)
@@ -941,6 +966,13 @@ store_status store_log_page(store *s, const char *org_id,
   sqlite3_bind_int64(st, 3,
                      f->descending && after_seq == 0 ? INT64_MAX : after_seq);
   sqlite3_bind_int(st, 4, limit + 1);
+  /* Execution ids name the fewest logs, then workflows, then transitions. */
+  const char *drive = f->transition_execution_id   ? f->transition_execution_id
+                      : f->workflow_execution_id ? f->workflow_execution_id
+                      : f->workflow_id           ? f->workflow_id
+                      : f->transition_id         ? f->transition_id
+                                                 : "";
+  store_bind_text(st, 2, drive);
   store_bind_text(st, 5, f->transition_id);
   store_bind_text(st, 6, f->transition_execution_id);
   store_bind_text(st, 7, f->workflow_id);
@@ -954,6 +986,12 @@ store_status store_log_page(store *s, const char *org_id,
   }
   *items = sink.items;
   return STORE_ONE;
+}
+
+store_status store_log_page_plan(store *s, bool descending, char *out,
+                                 size_t len) {
+  return store_explain(
+      s, store_sql[descending ? ST_LOG_PAGE_DESC : ST_LOG_PAGE_ASC], out, len);
 }
 
 store_status store_obj_page(store *s, const store_page_query *q, json_t **items,
@@ -1145,7 +1183,7 @@ store_status store_token_put(store *s, const char *token, const char *client_id,
   if (!prune)
     return STORE_ERROR;
   store_bind_text(prune, 1, client_id);
-  sqlite3_bind_int64(prune, 2, clock_now_us());
+  sqlite3_bind_int64(prune, 2, clock_real_us());
   store_status pruned = store_run(s, prune, "token prune");
   if (pruned != STORE_ONE)
     return pruned;
@@ -1400,6 +1438,33 @@ store_status store_job_delete(store *s, int64_t id) {
     return STORE_ERROR;
   sqlite3_bind_int64(st, 1, id);
   return store_run(s, st, "job delete");
+}
+
+store_status store_job_due_of_kind(store *s, const char *kind, int64_t now_us,
+                                   int64_t except, store_job *out, int max,
+                                   int *n) {
+  sqlite3_stmt *st = store_stmt(s, ST_JOB_DUE_KIND);
+  if (!st)
+    return STORE_ERROR;
+  store_bind_text(st, 1, kind);
+  sqlite3_bind_int64(st, 2, now_us);
+  sqlite3_bind_int64(st, 3, except);
+  sqlite3_bind_int(st, 4, max);
+  *n = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+    store_job *j = &out[(*n)++];
+    j->id = sqlite3_column_int64(st, 0);
+    store_copy_col(st, 1, j->kind, sizeof j->kind);
+    store_copy_col(st, 2, j->target_id, sizeof j->target_id);
+    store_copy_col(st, 3, j->org_id, sizeof j->org_id);
+    j->due_us = sqlite3_column_int64(st, 4);
+  }
+  store_status r = rc == SQLITE_ROW || rc == SQLITE_DONE
+                       ? STORE_ONE
+                       : store_fail(s, "jobs due of kind");
+  sqlite3_reset(st);
+  return r;
 }
 
 store_status store_meta_get(store *s, const char *key, char **out) {

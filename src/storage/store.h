@@ -128,6 +128,11 @@ store_status store_log_page(store *s, const char *org_id,
                             int limit, json_t **items, int64_t *last_seq,
                             bool *more);
 
+/* EXPLAIN QUERY PLAN of the statement store_log_page runs (ascending or
+ * descending), one line per step, into out; for tests. */
+store_status store_log_page_plan(store *s, bool descending, char *out,
+                                 size_t len);
+
 /* Large payloads (document and asset content, as bytes) kept apart from
  * attributes so lists never read them. */
 store_status store_blob_put(store *s, const char *id, const void *data,
@@ -222,6 +227,12 @@ store_status store_job_next_due(store *s, int64_t *due_us);
 /* The earliest job due at or before now_us, if any. */
 store_status store_job_take_due(store *s, int64_t now_us, store_job *out);
 store_status store_job_delete(store *s, int64_t id);
+/* Up to `max` jobs of `kind` due at or before now_us, earliest first,
+ * other than job `except` (the one running): *n receives how many. For a
+ * job that takes its due siblings along in its own transaction. */
+store_status store_job_due_of_kind(store *s, const char *kind, int64_t now_us,
+                                   int64_t except, store_job *out, int max,
+                                   int *n);
 /* Called (outside the write lock) after a transaction that added jobs. */
 void store_set_job_hook(void (*hook)(void));
 
@@ -230,6 +241,7 @@ void store_set_job_hook(void (*hook)(void));
 store_status store_meta_get(store *s, const char *key, char **out);
 store_status store_meta_put(store *s, const char *key, const char *value);
 
+#include "storage/store_transitions.h"
 #include "storage/store_workflows.h"
 
 #endif

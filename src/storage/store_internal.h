@@ -27,6 +27,10 @@ store_status store_run(store *s, sqlite3_stmt *st, const char *what);
 void store_copy_col(sqlite3_stmt *st, int col, char *dst, size_t size);
 /* Compact JSON text of body (malloc'ed; caller frees), NULL on failure. */
 char *store_dump(const json_t *body);
+/* EXPLAIN QUERY PLAN of `sql` on this connection, one line per step
+ * ("SEARCH t USING INDEX …"), into out; for tests that check a query is
+ * served from an index. */
+store_status store_explain(store *s, const char *sql, char *out, size_t len);
 /* Tells the open write transaction that it scheduled background work, so
  * that the job hook runs after it commits (as store_job_add does). */
 void store_note_jobs_added(store *s);
