@@ -69,10 +69,10 @@ store_status scheduler_delete(store *s, const char *org_id,
  * errorConfig.manualRetry is on) at the top-level Task state running that
  * transition, with the input that state last had (or, when it never ran,
  * the input of the state that failed); its first states run in the
- * caller's transaction, as in scheduler_start. On STORE_ONE *body is the execution
- * (NEW). STORE_NONE: why empty means no such execution (404), otherwise
- * the request is refused for that reason (400). principal is recorded in
- * completedBy when it ends the execution. */
+ * caller's transaction, as in scheduler_start. On STORE_ONE *body is the
+ * execution (NEW). STORE_NONE: why empty means no such execution (404),
+ * otherwise the request is refused for that reason (400). principal is recorded
+ * in completedBy when it ends the execution. */
 store_status scheduler_continue(store *s, const char *org_id,
                                 const char *execution_id,
                                 const char *next_transition_id,
