@@ -485,9 +485,16 @@ START_TEST(test_error_messages)
     t_expect_error("{\"oneOf\":[{\"type\":\"integer\"},{\"minimum\":0}]}", JS_DRAFT7, "3",
                    "body: must match exactly one schema (matched 2)");
     t_expect_error("{\"oneOf\":[{\"type\":\"integer\"},{\"minimum\":0}]}", JS_DRAFT7, "-1.5",
-                   "body: must match exactly one schema (matched 0)");
+                   "body: must match exactly one schema (matched 0): (1) body: must be integer; (2) body: must be >= 0");
     t_expect_error("{\"anyOf\":[{\"type\":\"integer\"},{\"type\":\"boolean\"}]}", JS_DRAFT7, "\"x\"",
-                   "body: must match at least one schema");
+                   "body: must match at least one schema: (1) body: must be integer; (2) body: must be boolean");
+    /* Each failing branch says why, naming the field (QA: a PATCH with a
+     * bad status only said the body matched no schema). */
+    t_expect_error("{\"anyOf\":[{\"properties\":{\"status\":{\"enum\":[\"succeeded\"]}}},"
+                   "{\"properties\":{\"status\":{\"enum\":[\"failed\"]}}}]}",
+                   JS_DRAFT7, "{\"status\":\"bogus\"}",
+                   "body: must match at least one schema: (1) status: must be one of [\"succeeded\"]; (2) status: must "
+                   "be one of [\"failed\"]");
     t_expect_error("{\"items\":{\"properties\":{\"id\":{\"type\":\"string\"}}}}", JS_DRAFT7, "[{\"id\":\"a\"},{\"id\":3}]",
                    "body[1].id: must be string");
     t_expect_error("{\"properties\":{\"a\":{\"items\":[{},{\"const\":7}]}}}", JS_DRAFT7, "{\"a\":[0,8]}",

@@ -1715,6 +1715,38 @@ static bool js_valid_object(js_vctx *c, const js_node *n, const json_t *v, const
     return true;
 }
 
+/* Reports a combinator none of whose branches matched, with why each
+ * branch failed ("…: must match at least one schema: (1) status: must be one
+ * of [\"succeeded\"]; (2) …"), so that the message names the field and the
+ * rule instead of only the combinator. Each branch runs again, loudly, into
+ * a buffer of its own; only on this failure path. */
+enum { JS_BRANCHES_LISTED = 4, JS_BRANCH_MSG = 240 };
+static bool js_fail_branches(js_vctx *c, const js_loc *loc, js_node *const *branches, size_t nb, const json_t *v,
+                             const char *rule)
+{
+    js_out buf, *o = js_fail_begin(c, loc, &buf);
+    if (!o)
+        return false;
+    js_out_adds(o, rule);
+    char *saved_err = c->err;
+    size_t saved_len = c->errlen;
+    for (size_t i = 0; i < nb && i < JS_BRANCHES_LISTED; i++) {
+        char msg[JS_BRANCH_MSG];
+        msg[0] = '\0';
+        c->err = msg;
+        c->errlen = sizeof msg;
+        c->reported = false;
+        if (!js_valid(c, branches[i], v, loc) && msg[0])
+            js_out_printf(o, "%s(%zu) %s", i ? "; " : ": ", i + 1, msg);
+    }
+    if (nb > JS_BRANCHES_LISTED)
+        js_out_printf(o, "; and %zu more", nb - JS_BRANCHES_LISTED);
+    c->err = saved_err;
+    c->errlen = saved_len;
+    c->reported = true;
+    return false;
+}
+
 static bool js_valid_node(js_vctx *c, const js_node *n, const json_t *v, const js_loc *loc)
 {
     switch (n->kind) {
@@ -1791,13 +1823,15 @@ static bool js_valid_node(js_vctx *c, const js_node *n, const json_t *v, const j
         for (size_t i = 0; i < n->n_any_of && !any; i++)
             any = js_valid_quiet(c, n->any_of[i], v, loc);
         if (!any)
-            return js_fail(c, loc, "must match at least one schema");
+            return js_fail_branches(c, loc, n->any_of, n->n_any_of, v, "must match at least one schema");
     }
     if (n->n_one_of) {
         size_t matched = 0;
         for (size_t i = 0; i < n->n_one_of; i++)
             if (js_valid_quiet(c, n->one_of[i], v, loc))
                 matched++;
+        if (matched == 0)
+            return js_fail_branches(c, loc, n->one_of, n->n_one_of, v, "must match exactly one schema (matched 0)");
         if (matched != 1)
             return js_fail(c, loc, "must match exactly one schema (matched %zu)", matched);
     }
