@@ -591,6 +591,25 @@ START_TEST(test_malformed_lines_are_answered_in_json) {
 }
 END_TEST
 
+/* RFC 9112 section 3.2 (QA: an HTTP/1.1 request without Host got 200). */
+START_TEST(test_http11_needs_one_host) {
+  it_server srv;
+  start(&srv, NULL);
+  raw_resp r = raw_text(&srv, "GET /health HTTP/1.1\r\n\r\n", 0);
+  ck_assert_msg(r.status == 400, "%d", r.status);
+  ck_assert_ptr_nonnull(strstr(r.body, "header Host: is required"));
+  raw_free(&r);
+  r = raw_text(&srv, "GET /health HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 0);
+  ck_assert_msg(r.status == 400, "%d", r.status);
+  ck_assert_ptr_nonnull(strstr(r.body, "given more than once"));
+  raw_free(&r);
+  r = raw_text(&srv, "GET /health HTTP/1.0\r\n\r\n", 0);
+  ck_assert_msg(r.status == 200, "%d", r.status);
+  raw_free(&r);
+  stop(&srv);
+}
+END_TEST
+
 /* libmicrohttpd sent the status line and headers twice for these. */
 START_TEST(test_a_bad_content_length_gets_one_answer) {
   it_server srv;
@@ -1053,6 +1072,7 @@ static Suite *http_suite(void) {
   tcase_add_test(tc, test_a_head_beyond_the_pool_names_the_limit);
   tcase_add_test(tc, test_malformed_lines_are_answered_in_json);
   tcase_add_test(tc, test_a_bad_content_length_gets_one_answer);
+  tcase_add_test(tc, test_http11_needs_one_host);
   tcase_add_test(tc, test_an_unsupported_transfer_encoding_is_refused_at_once);
   tcase_add_test(tc, test_ambiguous_framing_is_refused);
   tcase_add_test(tc,

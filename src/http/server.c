@@ -395,6 +395,15 @@ static const char *http_header(struct MHD_Connection *c, http_req *hr,
   return copy;
 }
 
+static enum MHD_Result http_count_host(void *cls, enum MHD_ValueKind kind,
+                                       const char *key, const char *value) {
+  (void)kind;
+  (void)value;
+  if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+    ++*(size_t *)cls;
+  return MHD_YES;
+}
+
 /* The checks of a complete head; sets hr->early on the first failure. */
 static void http_check_head(const http_server *srv, struct MHD_Connection *c,
                             const char *method, const char *version,
@@ -476,6 +485,20 @@ static void http_check_head(const http_server *srv, struct MHD_Connection *c,
                          "%zu (--max-header-bytes)",
                          scan.bytes, srv->s.max_header_bytes);
     return;
+  }
+  /* RFC 9112 section 3.2: an HTTP/1.1 request without Host (or with more
+   * than one) is a 400; HTTP/1.0 clients need not send it. */
+  if (version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0) {
+    size_t hosts = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, http_count_host, &hosts);
+    if (hosts != 1) {
+      hr->early = api_errf(ERR_BAD_REQUEST,
+                           hosts ? "header Host: given more than once (RFC "
+                                   "9112 section 3.2)"
+                                 : "header Host: is required in HTTP/1.1 "
+                                   "(RFC 9112 section 3.2)");
+      return;
+    }
   }
   /* libmicrohttpd decodes "chunked" alone (compared whole, ignoring case);
    * with any other value it would read the body until the client closes,
