@@ -1,5 +1,5 @@
 /* Fuzz target: whole requests through the dispatcher, without sockets, on a
- * throw-away database. Any 5xx but 501 (routes of later issues), an error
+ * throw-away database. Any 5xx, an error
  * without a JSON message, a response that breaks its schema, a crash, a
  * sanitizer report or a request over the time limit is a finding.
  *

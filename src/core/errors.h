@@ -18,7 +18,6 @@
   X(ERR_LIMIT_EXCEEDED, 429, "Limit Exceeded")                                 \
   X(ERR_HEADERS_TOO_LARGE, 431, "Request Header Fields Too Large")             \
   X(ERR_INTERNAL, 500, "Internal Server Error")                                \
-  X(ERR_NOT_IMPLEMENTED, 501, "not implemented yet")                           \
   X(ERR_UNAVAILABLE, 503, "Service Unavailable")                               \
   X(ERR_HTTP_VERSION_NOT_SUPPORTED, 505, "HTTP Version Not Supported")
 

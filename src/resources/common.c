@@ -1,15 +1,9 @@
-/* Handlers shared by every path: CORS preflight, health, and the answer for
- * operations that later issues implement. */
+/* Handlers shared by every path: CORS preflight and health. */
 #include "resources/resources.h"
 
 LAS_HANDLER(options_any) {
   (void)req;
   return api_ok(json_object());
-}
-
-LAS_HANDLER(not_implemented) {
-  (void)req;
-  return api_err(ERR_NOT_IMPLEMENTED);
 }
 
 LAS_HANDLER(health_get) {

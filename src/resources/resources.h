@@ -9,7 +9,6 @@
 
 /* common.c */
 LAS_HANDLER(options_any);
-LAS_HANDLER(not_implemented);
 LAS_HANDLER(health_get);
 
 /* emulator.c: the control API */

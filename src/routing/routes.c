@@ -1,13 +1,11 @@
 /* The route table: every documented operation, plus OPTIONS on each of the
  * 31 documented paths, plus the token and health endpoints. Scopes are the
- * reference's `api.lucidtech.ai/<scope>`. Rows for resources of later issues
- * point at not_implemented (501) until those land. */
+ * reference's `api.lucidtech.ai/<scope>`. The control API's rows
+ * (/_emulator/…) are the emulator's own. */
 #include "resources/resources.h"
 #include "routing/router.h"
 
 #define OPT(path) {"OPTIONS", path, options_any, NULL, NULL, NULL, ROUTE_PUBLIC}
-#define TODO(method, path, req, resp, scope)                                   \
-  {method, path, not_implemented, req, resp, scope, 0}
 
 const route routes[] = {
     /* method, path, handler, request schema, response schema, scope, flags */
