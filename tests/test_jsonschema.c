@@ -488,6 +488,8 @@ START_TEST(test_error_messages)
                    "body: must match exactly one schema (matched 0): (1) body: must be integer; (2) body: must be >= 0");
     t_expect_error("{\"anyOf\":[{\"type\":\"integer\"},{\"type\":\"boolean\"}]}", JS_DRAFT7, "\"x\"",
                    "body: must match at least one schema: (1) body: must be integer; (2) body: must be boolean");
+    t_expect_error("{\"anyOf\":[{\"type\":\"string\",\"pattern\":\"^a\"},{\"type\":\"string\",\"pattern\":\"^b\"}]}",
+                   JS_DRAFT7, "5", "body: must match at least one schema: body: must be string");
     /* Each failing branch says why, naming the field (QA: a PATCH with a
      * bad status only said the body matched no schema). */
     t_expect_error("{\"anyOf\":[{\"properties\":{\"status\":{\"enum\":[\"succeeded\"]}}},"

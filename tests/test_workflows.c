@@ -908,7 +908,7 @@ START_TEST(test_manual_retry_and_commons_failed) {
       &g_s, "PATCH",
       json_pack("{s:s}", "nextTransitionId", "las:transition:commons-failed"),
       "/workflows/%s/executions/%s", wf, ex);
-  EXPECT_STATUS(r, 400);
+  EXPECT_STATUS(r, 409); /* a state conflict, as for transition executions */
   it_response_free(r);
 
   /* commons-failed ends one in status error as failed, by the caller. */

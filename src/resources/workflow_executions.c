@@ -232,11 +232,12 @@ LAS_HANDLER(workflow_executions_update) {
       json_string_value(json_object_get(req->body, "nextTransitionId"));
   json_t *body = NULL;
   char why[512];
+  bool conflict = false;
   st = scheduler_continue(req->db, req->principal.org_id, req->path_params[1],
                           next, req->principal.id, clock_now_us(), &body, why,
-                          sizeof why);
+                          sizeof why, &conflict);
   if (st == STORE_NONE && why[0])
-    return api_errf(ERR_BAD_REQUEST, "%s", why);
+    return api_errf(conflict ? ERR_CONFLICT : ERR_BAD_REQUEST, "%s", why);
   if (st != STORE_ONE)
     return api_store_err(st);
   return api_ok(body);

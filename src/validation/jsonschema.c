@@ -1730,14 +1730,29 @@ static bool js_fail_branches(js_vctx *c, const js_loc *loc, js_node *const *bran
     js_out_adds(o, rule);
     char *saved_err = c->err;
     size_t saved_len = c->errlen;
+    /* Branches that fail for the same reason (two patterns of one string
+     * type, say) are reported once, without numbers when all agree. */
+    char msgs[JS_BRANCHES_LISTED][JS_BRANCH_MSG];
+    size_t n = 0;
     for (size_t i = 0; i < nb && i < JS_BRANCHES_LISTED; i++) {
-        char msg[JS_BRANCH_MSG];
+        char *msg = msgs[n];
         msg[0] = '\0';
         c->err = msg;
-        c->errlen = sizeof msg;
+        c->errlen = JS_BRANCH_MSG;
         c->reported = false;
-        if (!js_valid(c, branches[i], v, loc) && msg[0])
-            js_out_printf(o, "%s(%zu) %s", i ? "; " : ": ", i + 1, msg);
+        if (js_valid(c, branches[i], v, loc) || !msg[0])
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < n && !seen; k++)
+            seen = strcmp(msgs[k], msg) == 0;
+        if (!seen)
+            n++;
+    }
+    if (n == 1 && nb <= JS_BRANCHES_LISTED) {
+        js_out_printf(o, ": %s", msgs[0]);
+    } else {
+        for (size_t k = 0; k < n; k++)
+            js_out_printf(o, "%s(%zu) %s", k ? "; " : ": ", k + 1, msgs[k]);
     }
     if (nb > JS_BRANCHES_LISTED)
         js_out_printf(o, "; and %zu more", nb - JS_BRANCHES_LISTED);

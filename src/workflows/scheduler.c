@@ -344,8 +344,11 @@ static void wfx_root_failed(wfx *x, const json_t *run, const asl_error *err) {
   bool manual = json_is_true(json_object_get(ec, "manualRetry"));
   json_t *ev = wfx_event(x, "ExecutionFailed");
   set_str(ev, "state", jstr(run, "state"));
-  set_str(ev, "error", err->error);
-  set_str(ev, "cause", err->cause);
+  /* A Fail state may leave out Error and Cause: so does its event. */
+  if (err->error[0])
+    set_str(ev, "error", err->error);
+  if (err->cause[0])
+    set_str(ev, "cause", err->cause);
   if (manual)
     json_object_set_new(ev, "awaitingManualRetry", json_true());
   wfx_log(x, "failed in state %s: %s: %s", jstr(run, "state"), err->error,
@@ -980,8 +983,10 @@ store_status scheduler_continue(store *s, const char *org_id,
                                 const char *execution_id,
                                 const char *next_transition_id,
                                 const char *principal, int64_t now_us,
-                                json_t **body, char *why, size_t whylen) {
+                                json_t **body, char *why, size_t whylen,
+                                bool *conflict) {
   why[0] = '\0';
+  *conflict = false;
   wfx x;
   store_status st = wfx_load(&x, s, org_id, execution_id, now_us);
   if (st != STORE_ONE) {
@@ -995,6 +1000,7 @@ store_status scheduler_continue(store *s, const char *org_id,
                "nextTransitionId: the execution has already ended (status "
                "%s)",
                status);
+      *conflict = true;
       st = STORE_NONE;
     } else {
       json_t *ev = wfx_event(&x, "ExecutionFailed");
@@ -1042,6 +1048,7 @@ store_status scheduler_continue(store *s, const char *org_id,
                "nextTransitionId: only an execution in status error can "
                "continue; this one is %s",
                status);
+      *conflict = true;
       st = STORE_NONE;
     } else if (!state) {
       snprintf(why, whylen,

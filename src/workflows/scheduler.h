@@ -71,12 +71,15 @@ store_status scheduler_delete(store *s, const char *org_id,
  * the input of the state that failed); its first states run in the
  * caller's transaction, as in scheduler_start. On STORE_ONE *body is the
  * execution (NEW). STORE_NONE: why empty means no such execution (404),
- * otherwise the request is refused for that reason (400). principal is recorded
- * in completedBy when it ends the execution. */
+ * otherwise the request is refused for that reason: *conflict true when the
+ * execution's status does not allow it (409: already ended, or not in
+ * status error), false for a request that is wrong whatever the status
+ * (400). principal is recorded in completedBy when it ends the execution. */
 store_status scheduler_continue(store *s, const char *org_id,
                                 const char *execution_id,
                                 const char *next_transition_id,
                                 const char *principal, int64_t now_us,
-                                json_t **body, char *why, size_t whylen);
+                                json_t **body, char *why, size_t whylen,
+                                bool *conflict);
 
 #endif
