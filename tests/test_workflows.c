@@ -465,14 +465,23 @@ static const asl_case cases[] = {
      "'StartAt':'W','States':{'W':{'Type':'Wait','Seconds':100,'End':true}"
      "}},{'StartAt':'F','States':{'F':{'Type':'Fail','Error':'Bad',"
      "'Cause':'branch two'}}}],'End':true}}}",
-     "{}", "failed", NULL, "States.BranchFailed", "Bad: branch two"},
+     "{}", "failed", NULL, "Bad", "branch two"},
     {"parallel-branch-failure-caught",
      "{'StartAt':'P','States':{'P':{'Type':'Parallel','Branches':[{"
      "'StartAt':'F','States':{'F':{'Type':'Fail','Error':'Bad'}}}],"
      "'Catch':[{'ErrorEquals':['States.BranchFailed'],'ResultPath':"
      "'$.err','Next':'After'}],'End':true},'After':{'Type':'Pass',"
      "'InputPath':'$.err.Error','End':true}}}",
-     "{}", "succeeded", "{'output':'States.BranchFailed'}", NULL, NULL, 0, 0,
+     "{}", "succeeded", "{'output':'Bad'}", NULL, NULL, 0, 0, "ErrorCaught", 1},
+    /* QA: the branch's own error reaches the Parallel's Catchers by name. */
+    {"parallel-branch-error-caught-by-name",
+     "{'StartAt':'P','States':{'P':{'Type':'Parallel','Branches':[{"
+     "'StartAt':'F','States':{'F':{'Type':'Fail','Error':'E1',"
+     "'Cause':'c1'}}}],'Catch':[{'ErrorEquals':['E2'],'Next':'Other'},"
+     "{'ErrorEquals':['E1'],'ResultPath':'$.err','Next':'After'}],"
+     "'End':true},'Other':{'Type':'Fail','Error':'Wrong'},'After':{'Type':"
+     "'Pass','InputPath':'$.err','End':true}}}",
+     "{}", "succeeded", "{'Error':'E1','Cause':'c1'}", NULL, NULL, 0, 0,
      "ErrorCaught", 1},
     {"parallel-branch-runtime-error-not-caught",
      "{'StartAt':'P','States':{'P':{'Type':'Parallel','Branches':[{"

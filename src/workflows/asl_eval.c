@@ -58,15 +58,37 @@ static void asl_on_error(const json_t *state, const json_t *raw_input,
                          asl_outcome *out) {
   bool handled = (asl_is(state, "Task") || asl_is(state, "Parallel")) &&
                  strcmp(err->error, ASL_ERR_RUNTIME) != 0;
+  /* A Parallel fails with its failed branch's own error (as AWS Step
+   * Functions does, so a Catcher of that name handles it); a Retrier or
+   * Catcher of States.BranchFailed, the spec's name for any branch
+   * failure, matches when none matches the branch's error. */
+  const char *names[2] = {err->error, NULL};
+  if (handled && asl_is(state, "Parallel"))
+    names[1] = ASL_ERR_BRANCH_FAILED;
   int64_t delay_us = 0;
-  if (handled && attempts &&
-      asl_retry(state, err->error, attempts, &delay_us)) {
-    out->go = ASL_GO_RETRY;
-    out->until_us = now_us + (delay_us > 0 ? delay_us : 0);
-    out->err = *err;
-    return;
+  for (size_t i = 0; handled && attempts && i < 2 && names[i]; i++) {
+    bool matched = false;
+    for (size_t r = 0; r < json_array_size(json_object_get(state, "Retry"));
+         r++)
+      matched =
+          matched || asl_error_matches(
+                         json_object_get(
+                             json_array_get(json_object_get(state, "Retry"), r),
+                             "ErrorEquals"),
+                         names[i]);
+    if (!matched)
+      continue;
+    if (asl_retry(state, names[i], attempts, &delay_us)) {
+      out->go = ASL_GO_RETRY;
+      out->until_us = now_us + (delay_us > 0 ? delay_us : 0);
+      out->err = *err;
+      return;
+    }
+    break; /* the matching Retrier is spent: on to the Catchers */
   }
-  const json_t *catcher = handled ? asl_catcher(state, err->error) : NULL;
+  const json_t *catcher = handled ? asl_catcher(state, names[0]) : NULL;
+  if (!catcher && handled && names[1])
+    catcher = asl_catcher(state, names[1]);
   if (!catcher) {
     asl_fail(out, err);
     return;

@@ -414,20 +414,19 @@ static void run_fail(wfx *x, json_t *run, const asl_error *err) {
     return;
   }
   json_t *parent = run_find(x, jint(run, "parent", -1), NULL);
-  json_int_t branch = jint(run, "branch", 0);
   json_t *ev = run_event(x, run, "BranchFailed");
   set_str(ev, "error", err->error);
   set_str(ev, "cause", err->cause);
   if (!parent)
     return;
-  char cause[700];
-  snprintf(cause, sizeof cause, "branch %lld failed: %s: %s", (long long)branch,
-           err->error, err->cause);
-  /* The other branches stop: their transition executions are detached. */
+
+  /* The other branches stop: their transition executions are detached.
+   * The Parallel fails with the branch's own error and cause (its Retry
+   * and Catch also know it as States.BranchFailed: asl_eval). */
   runs_stop_below(x, jint(parent, "id", -2));
   json_object_set_new(parent, "outcome",
                       json_pack("{s:s, s:s, s:s}", "status", "failed", "error",
-                                ASL_ERR_BRANCH_FAILED, "cause", cause));
+                                err->error, "cause", err->cause));
   json_object_del(parent, "results");
   json_object_del(parent, "pending");
   set_phase(parent, "result");
