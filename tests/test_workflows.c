@@ -726,6 +726,15 @@ START_TEST(test_manual_approve) {
   json_decref(want);
   ck_assert_int_eq(count_events(e, "TaskSucceeded"), 1);
   ck_assert_int_eq(running_count(&g_s, wf), 0);
+  /* Who approved the step completed the execution (QA: completedBy stayed
+   * empty unless commons-failed ended it). */
+  t = ok_json(it_get(&g_s, "/transitions/%s/executions/%s", g_manual, tx), 200);
+  ck_assert_ptr_nonnull(json_string_value(json_object_get(t, "completedBy")));
+  want = json_pack("[O]", json_object_get(t, "completedBy"));
+  ck_assert_msg(json_equal(json_object_get(e, "completedBy"), want),
+                "completedBy: %s", dump(json_object_get(e, "completedBy")));
+  json_decref(want);
+  json_decref(t);
   /* Its log: written by the engine, found by the execution's id. */
   json_t *log = ok_json(it_get(&g_s, "/logs/%s", it_str(e, "logId")), 200);
   ck_assert_str_eq(it_str(log, "workflowExecutionId"), ex);

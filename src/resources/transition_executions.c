@@ -168,6 +168,7 @@ store_status transition_exec_end(store *s, const char *org_id, const char *id,
       .output = exec_is(e->status, "succeeded") ? e->output : NULL,
       .error = exec_is(e->status, "succeeded") ? NULL : e->error,
       .timed_out = e->timed_out,
+      .completed_by = e->completed_by,
       .at_us = now_us,
   };
   return exec_end_hook(s, &te);

@@ -51,6 +51,9 @@ typedef struct transition_end {
   const json_t *output; /* succeeded: the output; otherwise NULL */
   const json_t *error;  /* otherwise: {"message": …} (a timeout says so) */
   bool timed_out;       /* failed by the engine for a missing heartbeat */
+  /* Who completed it (a user or app client id; NULL when the engine
+   * did), for the workflow execution's completedBy. */
+  const char *completed_by;
   int64_t at_us;
 } transition_end;
 

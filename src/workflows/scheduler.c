@@ -899,6 +899,25 @@ store_status scheduler_step(store *s, const store_job *job, int64_t now_us) {
   return st;
 }
 
+/* Adds who to the execution's completedBy, once, in order; completedBy
+ * admits users and app clients only. */
+static void wfx_completed_by(wfx *x, const char *who) {
+  if (!who || !(ids_valid("user", who) || ids_valid("app-client", who)))
+    return;
+  json_t *by = json_object_get(x->body, "completedBy");
+  if (!json_is_array(by)) {
+    by = json_array();
+    json_object_set_new(x->body, "completedBy", by);
+  }
+  size_t i;
+  json_t *v;
+  json_array_foreach(by, i, v) {
+    if (json_is_string(v) && strcmp(json_string_value(v), who) == 0)
+      return;
+  }
+  json_array_append_new(by, json_string(who));
+}
+
 store_status scheduler_transition_ended(store *s, const transition_end *e) {
   if (!e->workflow_execution_id)
     return STORE_ONE;
@@ -935,6 +954,10 @@ store_status scheduler_transition_ended(store *s, const transition_end *e) {
   }
   json_object_set_new(found, "outcome", oc);
   set_phase(found, "result");
+  /* Whoever completed a step (a person approving or rejecting a manual
+   * one, a worker finishing a docker one) completed part of the
+   * execution. */
+  wfx_completed_by(&x, e->completed_by);
   st =
       store_wfx_update(s, x.id, jstr(x.body, "status"), false, x.body, x.state);
   if (st == STORE_ONE)
@@ -1005,16 +1028,7 @@ store_status scheduler_continue(store *s, const char *org_id,
       json_t *ev = wfx_event(&x, "ExecutionFailed");
       set_str(ev, "nextTransitionId", next_transition_id);
       set_str(ev, "by", principal);
-      if (principal && *principal) {
-        json_t *by = json_object_get(x.body, "completedBy");
-        if (!json_is_array(by)) {
-          by = json_array();
-          json_object_set_new(x.body, "completedBy", by);
-        }
-        /* completedBy admits users and app clients. */
-        if (ids_valid("user", principal) || ids_valid("app-client", principal))
-          json_array_append_new(by, json_string(principal));
-      }
+      wfx_completed_by(&x, principal);
       wfx_log(&x, "ended as failed by %s (nextTransitionId %s)",
               principal && *principal ? principal : "a client",
               next_transition_id);
