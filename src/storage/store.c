@@ -272,8 +272,8 @@ sqlite3_stmt *store_stmt_sql(store *s, const char *sql) {
     }
     if (slot->sql)
       continue;
-    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                           &slot->st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->st,
+                           NULL) != SQLITE_OK) {
       log_msg(LOG_ERROR, "store: prepare failed: %s: %s", sql,
               sqlite3_errmsg(s->db));
       sqlite3_finalize(slot->st);
@@ -287,7 +287,24 @@ sqlite3_stmt *store_stmt_sql(store *s, const char *sql) {
   return NULL;
 }
 
-void store_note_jobs_added(store *s) { s->added_jobs = true; }
+void store_note_jobs_added(store *s) {
+  s->added_jobs = true;
+}
+
+store_status store_col_copy(sqlite3_stmt *st, int col, char **out,
+                            size_t *len) {
+  /* blob before bytes: the order SQLite documents as safe. */
+  const void *data = sqlite3_column_blob(st, col);
+  size_t n = (size_t)sqlite3_column_bytes(st, col);
+  *out = malloc(n + 1);
+  if (!*out)
+    return STORE_ERROR;
+  if (n)
+    memcpy(*out, data, n);
+  (*out)[n] = '\0';
+  *len = n;
+  return STORE_ONE;
+}
 
 store_status store_explain(store *s, const char *sql, char *out, size_t len) {
   char *text = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
@@ -751,18 +768,7 @@ store_status store_obj_get_text(store *s, const store_obj_key *key, char **text,
   int rc = sqlite3_step(st);
   store_status result;
   if (rc == SQLITE_ROW) {
-    const void *body = sqlite3_column_blob(st, 0);
-    size_t n = (size_t)sqlite3_column_bytes(st, 0);
-    *text = malloc(n + 1);
-    if (*text) {
-      if (n)
-        memcpy(*text, body, n);
-      (*text)[n] = '\0';
-      *len = n;
-      result = STORE_ONE;
-    } else {
-      result = STORE_ERROR;
-    }
+    result = store_col_copy(st, 0, text, len);
   } else if (rc == SQLITE_DONE) {
     result = STORE_NONE;
   } else {
@@ -850,40 +856,14 @@ int64_t store_obj_count_parent(store *s, const char *kind, const char *org_id,
   return store_count_stmt(s, st);
 }
 
-/* Where the rows of a page go: parsed into a JSON array (with their ids,
- * for bulk deletes), or copied as text into "[body,body,…]" so that a list
- * can be answered without parsing and re-serialising every object. */
+/* Where the rows of a page go when parsed: a JSON array (with their ids,
+ * for bulk deletes). Lists answered as text use store_page_text. */
 typedef struct {
   json_t *items;
   json_t *ids;
-  char *text;
-  size_t len;
-  size_t cap;
 } store_page_sink;
 
-static bool sink_append(store_page_sink *k, const char *data, size_t n) {
-  if (k->len + n + 2 > k->cap) {
-    size_t cap = k->cap ? k->cap : 4096;
-    while (cap < k->len + n + 2)
-      cap *= 2;
-    char *grown = realloc(k->text, cap);
-    if (!grown)
-      return false;
-    k->text = grown;
-    k->cap = cap;
-  }
-  memcpy(k->text + k->len, data, n);
-  k->len += n;
-  k->text[k->len] = '\0';
-  return true;
-}
-
-static bool sink_row(store_page_sink *k, sqlite3_stmt *st, int n) {
-  if (!k->items) {
-    const char *body = (const char *)sqlite3_column_blob(st, 2);
-    size_t blen = (size_t)sqlite3_column_bytes(st, 2);
-    return (n == 0 || sink_append(k, ",", 1)) && sink_append(k, body, blen);
-  }
+static bool sink_row(store_page_sink *k, sqlite3_stmt *st) {
   json_t *body = store_load_body(st, 2);
   if (!body)
     return false;
@@ -900,10 +880,6 @@ static store_status store_page_collect(store *s, sqlite3_stmt *st, int limit,
                                        store_page_sink *sink, int64_t *last_seq,
                                        bool *more) {
   *more = false;
-  if (!sink->items && !sink_append(sink, "[", 1)) {
-    sqlite3_reset(st);
-    return STORE_ERROR;
-  }
   int rc;
   int n = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -911,7 +887,7 @@ static store_status store_page_collect(store *s, sqlite3_stmt *st, int limit,
       *more = true;
       break;
     }
-    if (!sink_row(sink, st, n)) {
+    if (!sink_row(sink, st)) {
       rc = SQLITE_ERROR;
       break;
     }
@@ -921,15 +897,78 @@ static store_status store_page_collect(store *s, sqlite3_stmt *st, int limit,
   store_status r = STORE_ONE;
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     r = rc == SQLITE_ERROR ? STORE_ERROR : store_fail(s, "page");
-  else if (!sink->items && !sink_append(sink, "]", 1))
-    r = STORE_ERROR;
   sqlite3_reset(st);
   return r;
 }
 
-static store_status store_page_read(store *s, const store_page_query *q,
-                                    store_page_sink *sink, int64_t *last_seq,
-                                    bool *more) {
+/* Appends n bytes to the growing NUL-terminated text *buf. */
+static bool text_append(char **buf, size_t *len, size_t *cap, const void *data,
+                        size_t n) {
+  if (*len + n + 1 > *cap) {
+    size_t c = *cap ? *cap : 4096;
+    while (c < *len + n + 1)
+      c *= 2;
+    char *grown = realloc(*buf, c);
+    if (!grown)
+      return false;
+    *buf = grown;
+    *cap = c;
+  }
+  memcpy(*buf + *len, data, n);
+  *len += n;
+  (*buf)[*len] = '\0';
+  return true;
+}
+
+store_status store_page_text(store *s, sqlite3_stmt *st,
+                             const store_text_page *p, char **text, size_t *len,
+                             bool *more) {
+  *more = false;
+  char *buf = NULL;
+  size_t n = 0, cap = 0;
+  if (p->guess) {
+    buf = malloc(p->guess);
+    cap = buf ? p->guess : 0;
+  }
+  bool ok = text_append(&buf, &n, &cap, "[", 1);
+  int rows = 0, rc = SQLITE_DONE;
+  while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (rows == p->limit) {
+      *more = true;
+      break;
+    }
+    const void *body = sqlite3_column_blob(st, p->body_col);
+    size_t blen = (size_t)sqlite3_column_bytes(st, p->body_col);
+    ok = (rows == 0 || text_append(&buf, &n, &cap, ",", 1)) &&
+         text_append(&buf, &n, &cap, body, blen);
+    if (ok && p->on_row)
+      p->on_row(st, p->arg);
+    rows++;
+  }
+  store_status r = STORE_ONE;
+  if (!ok)
+    r = STORE_ERROR;
+  else if (!*more && rc != SQLITE_DONE)
+    r = store_fail(s, p->what ? p->what : "page");
+  else if (!text_append(&buf, &n, &cap, "]", 1))
+    r = STORE_ERROR;
+  sqlite3_reset(st);
+  if (r != STORE_ONE) {
+    free(buf);
+    return r;
+  }
+  *text = buf;
+  *len = n;
+  return STORE_ONE;
+}
+
+void store_row_key0(sqlite3_stmt *st, void *last_key) {
+  *(int64_t *)last_key = sqlite3_column_int64(st, 0);
+}
+
+/* The bound page statement of q (columns seq, id, body; LIMIT limit + 1),
+ * or NULL. */
+static sqlite3_stmt *store_page_stmt(store *s, const store_page_query *q) {
   store_stmt_id which = ST_OBJ_PAGE;
   if (q->parent_ids && q->group_ids)
     which = ST_OBJ_PAGE_BOTH;
@@ -939,7 +978,7 @@ static store_status store_page_read(store *s, const store_page_query *q,
     which = ST_OBJ_PAGE_GROUP;
   sqlite3_stmt *st = store_stmt(s, which);
   if (!st)
-    return STORE_ERROR;
+    return NULL;
   store_bind_text(st, 1, q->org_id);
   store_bind_text(st, 2, q->kind);
   sqlite3_bind_int64(st, 3, q->after_seq);
@@ -950,6 +989,15 @@ static store_status store_page_read(store *s, const store_page_query *q,
     sqlite3_bind_text(st, 5, p, -1, free);
   if (g)
     sqlite3_bind_text(st, 6, g, -1, free);
+  return st;
+}
+
+static store_status store_page_read(store *s, const store_page_query *q,
+                                    store_page_sink *sink, int64_t *last_seq,
+                                    bool *more) {
+  sqlite3_stmt *st = store_page_stmt(s, q);
+  if (!st)
+    return STORE_ERROR;
   *last_seq = q->after_seq;
   return store_page_collect(s, st, q->limit, sink, last_seq, more);
 }
@@ -967,7 +1015,7 @@ store_status store_log_page(store *s, const char *org_id,
                      f->descending && after_seq == 0 ? INT64_MAX : after_seq);
   sqlite3_bind_int(st, 4, limit + 1);
   /* Execution ids name the fewest logs, then workflows, then transitions. */
-  const char *drive = f->transition_execution_id   ? f->transition_execution_id
+  const char *drive = f->transition_execution_id ? f->transition_execution_id
                       : f->workflow_execution_id ? f->workflow_execution_id
                       : f->workflow_id           ? f->workflow_id
                       : f->transition_id         ? f->transition_id
@@ -1009,22 +1057,20 @@ store_status store_obj_page(store *s, const store_page_query *q, json_t **items,
 store_status store_obj_page_text(store *s, const store_page_query *q,
                                  char **text, size_t *len, int64_t *last_seq,
                                  bool *more) {
+  sqlite3_stmt *st = store_page_stmt(s, q);
+  if (!st)
+    return STORE_ERROR;
+  *last_seq = q->after_seq;
   /* Sized for a page of typical objects (~600 bytes), so that a page is
    * one allocation rather than a series of copying reallocs. */
-  store_page_sink sink = {0};
-  size_t guess = (size_t)(q->limit > 0 ? q->limit : 1) * 768 + 64;
-  sink.text = malloc(guess);
-  if (!sink.text)
-    return STORE_ERROR;
-  sink.cap = guess;
-  store_status r = store_page_read(s, q, &sink, last_seq, more);
-  if (r != STORE_ONE) {
-    free(sink.text);
-    return r;
-  }
-  *text = sink.text;
-  *len = sink.len;
-  return STORE_ONE;
+  store_text_page p = {
+      .limit = q->limit,
+      .body_col = 2,
+      .on_row = store_row_key0,
+      .arg = last_seq,
+      .guess = (size_t)(q->limit > 0 ? q->limit : 1) * 768 + 64,
+  };
+  return store_page_text(s, st, &p, text, len, more);
 }
 
 store_status store_obj_delete_page(store *s, const store_page_query *q,
@@ -1070,18 +1116,7 @@ store_status store_blob_get(store *s, const char *id, char **out, size_t *len) {
   int rc = sqlite3_step(st);
   store_status result = STORE_NONE;
   if (rc == SQLITE_ROW) {
-    int n = sqlite3_column_bytes(st, 0);
-    const void *data = sqlite3_column_blob(st, 0);
-    *out = malloc((size_t)n + 1);
-    if (*out) {
-      if (n > 0)
-        memcpy(*out, data, (size_t)n);
-      (*out)[n] = '\0';
-      *len = (size_t)n;
-      result = STORE_ONE;
-    } else {
-      result = STORE_ERROR;
-    }
+    result = store_col_copy(st, 0, out, len);
   } else if (rc != SQLITE_DONE) {
     result = store_fail(s, "blob get");
   }

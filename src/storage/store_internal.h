@@ -25,6 +25,29 @@ void store_bind_text(sqlite3_stmt *st, int idx, const char *v);
 store_status store_run(store *s, sqlite3_stmt *st, const char *what);
 /* Copies a text column into dst (empty for NULL), truncated to size. */
 void store_copy_col(sqlite3_stmt *st, int col, char *dst, size_t size);
+/* Copies column col of the current row into *out (malloc'ed, with a NUL
+ * after its *len bytes; caller frees): STORE_ONE, or STORE_ERROR when out
+ * of memory. */
+store_status store_col_copy(sqlite3_stmt *st, int col, char **out, size_t *len);
+/* A page answered as text: the rows' stored JSON texts copied into
+ * "[body,body,…]", never parsed. */
+typedef struct store_text_page {
+  int limit;    /* rows taken; the statement asks for limit + 1 */
+  int body_col; /* the column holding a row's JSON text */
+  /* Called for each row taken, to read its keys (may be NULL). */
+  void (*on_row)(sqlite3_stmt *st, void *arg);
+  void *arg;
+  size_t guess;     /* initial capacity in bytes, 0 for a default */
+  const char *what; /* for the log on failure, or NULL */
+} store_text_page;
+/* A store_text_page.on_row for pages keyed by column 0: arg is the
+ * int64_t that receives the key of the last row taken. */
+void store_row_key0(sqlite3_stmt *st, void *last_key);
+/* Steps a bound page statement into *text (malloc'ed, caller frees; *len
+ * bytes); *more says whether a row beyond the limit exists. Resets st. */
+store_status store_page_text(store *s, sqlite3_stmt *st,
+                             const store_text_page *p, char **text, size_t *len,
+                             bool *more);
 /* Compact JSON text of body (malloc'ed; caller frees), NULL on failure. */
 char *store_dump(const json_t *body);
 /* EXPLAIN QUERY PLAN of `sql` on this connection, one line per step

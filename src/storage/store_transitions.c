@@ -312,23 +312,17 @@ static sqlite3_stmt *texec_page_stmt(store *s, const store_texec_query *q) {
   return st;
 }
 
-/* Appends n bytes to the growing text *buf. */
-static bool texec_append(char **buf, size_t *len, size_t *cap, const void *data,
-                         size_t n) {
-  if (*len + n + 1 > *cap) {
-    size_t c = *cap ? *cap : 4096;
-    while (c < *len + n + 1)
-      c *= 2;
-    char *grown = realloc(*buf, c);
-    if (!grown)
-      return false;
-    *buf = grown;
-    *cap = c;
-  }
-  memcpy(*buf + *len, data, n);
-  *len += n;
-  (*buf)[*len] = '\0';
-  return true;
+/* store_text_page.on_row of execution pages: seq (column 0) and the
+ * sort key (column 2) of the last row taken. */
+typedef struct {
+  int64_t *last_seq;
+  int64_t *last_key;
+} texec_page_keys;
+
+static void texec_page_row(sqlite3_stmt *st, void *arg) {
+  texec_page_keys *k = arg;
+  *k->last_seq = sqlite3_column_int64(st, 0);
+  *k->last_key = sqlite3_column_int64(st, 2);
 }
 
 store_status store_texec_page_text(store *s, const store_texec_query *q,
@@ -337,41 +331,15 @@ store_status store_texec_page_text(store *s, const store_texec_query *q,
   sqlite3_stmt *st = texec_page_stmt(s, q);
   if (!st)
     return STORE_ERROR;
-  char *buf = NULL;
-  size_t n = 0, cap = 0;
-  bool ok = texec_append(&buf, &n, &cap, "[", 1);
-  int rows = 0, rc = SQLITE_DONE;
-  *more = false;
   *last_key = q->after_key;
   *last_seq = q->after_seq;
-  while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (rows == q->limit) {
-      *more = true;
-      break;
-    }
-    const void *body = sqlite3_column_blob(st, 1);
-    size_t blen = (size_t)sqlite3_column_bytes(st, 1);
-    ok = (rows == 0 || texec_append(&buf, &n, &cap, ",", 1)) &&
-         texec_append(&buf, &n, &cap, body, blen);
-    *last_seq = sqlite3_column_int64(st, 0);
-    *last_key = sqlite3_column_int64(st, 2);
-    rows++;
-  }
-  store_status r = STORE_ONE;
-  if (!ok)
-    r = STORE_ERROR;
-  else if (!*more && rc != SQLITE_DONE)
-    r = store_fail(s, "transition execution page");
-  else if (!texec_append(&buf, &n, &cap, "]", 1))
-    r = STORE_ERROR;
-  sqlite3_reset(st);
-  if (r != STORE_ONE) {
-    free(buf);
-    return r;
-  }
-  *text = buf;
-  *len = n;
-  return STORE_ONE;
+  texec_page_keys keys = {last_seq, last_key};
+  store_text_page p = {.limit = q->limit,
+                       .body_col = 1,
+                       .on_row = texec_page_row,
+                       .arg = &keys,
+                       .what = "transition execution page"};
+  return store_page_text(s, st, &p, text, len, more);
 }
 
 store_status store_texec_running(store *s, const char *org_id,

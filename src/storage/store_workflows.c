@@ -138,17 +138,7 @@ store_status store_wfx_get_text(store *s, const char *org_id, const char *id,
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     store_copy_col(st, 0, workflow_id, 64);
-    size_t n = (size_t)sqlite3_column_bytes(st, 1);
-    const void *v = sqlite3_column_blob(st, 1);
-    *text = malloc(n + 1);
-    if (*text) {
-      memcpy(*text, v, n);
-      (*text)[n] = '\0';
-      *len = n;
-      r = STORE_ONE;
-    } else {
-      r = STORE_ERROR;
-    }
+    r = store_col_copy(st, 1, text, len);
   } else if (rc != SQLITE_DONE) {
     r = store_fail(s, "execution get");
   }
@@ -228,49 +218,14 @@ store_status store_wfx_page_text(store *s, const store_wfx_query *q,
   sqlite3_bind_int(st, 4, q->limit + 1);
   bind_json(st, 5, q->statuses, &filter);
   *last = q->after;
-  *more = false;
-  size_t cap = 256, n = 0;
-  char *out = malloc(cap);
-  store_status r = out ? STORE_ONE : STORE_ERROR;
-  if (out)
-    out[n++] = '[';
-  int rows = 0, rc = SQLITE_DONE;
-  while (r == STORE_ONE && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (rows == q->limit) {
-      *more = true;
-      break;
-    }
-    size_t blen = (size_t)sqlite3_column_bytes(st, 1);
-    const void *body = sqlite3_column_blob(st, 1);
-    if (n + blen + 3 > cap) {
-      while (n + blen + 3 > cap)
-        cap *= 2;
-      char *grown = realloc(out, cap);
-      if (!grown) {
-        r = STORE_ERROR;
-        break;
-      }
-      out = grown;
-    }
-    if (rows)
-      out[n++] = ',';
-    memcpy(out + n, body, blen);
-    n += blen;
-    *last = sqlite3_column_int64(st, 0);
-    rows++;
-  }
-  if (r == STORE_ONE && !*more && rc != SQLITE_DONE)
-    r = store_fail(s, "execution page");
-  sqlite3_reset(st);
+  store_text_page p = {.limit = q->limit,
+                       .body_col = 1,
+                       .on_row = store_row_key0,
+                       .arg = last,
+                       .what = "execution page"};
+  store_status r = store_page_text(s, st, &p, text, len, more);
+  /* The filter was bound without a copy. */
   sqlite3_clear_bindings(st);
   free(filter);
-  if (r != STORE_ONE) {
-    free(out);
-    return r;
-  }
-  out[n++] = ']';
-  out[n] = '\0';
-  *text = out;
-  *len = n;
-  return STORE_ONE;
+  return r;
 }
