@@ -57,18 +57,12 @@ LAS_HANDLER(data_bundles_list) {
   json_decref(model);
   if (st != STORE_ONE)
     return api_store_err(st);
-  json_t *statuses = api_query_all(req, "status");
-  size_t i;
-  json_t *v;
-  json_array_foreach(statuses, i, v) {
-    const char *s = json_string_value(v);
-    if (strcmp(s, "processing") != 0 && strcmp(s, "ready") != 0 &&
-        strcmp(s, "failed") != 0) {
-      json_decref(statuses);
-      return api_errf(ERR_BAD_REQUEST, "status: must be one of [\"processing\", "
-                                       "\"ready\", \"failed\"]");
-    }
-  }
+  static const char *const bundle_statuses[] = {"processing", "ready", "failed",
+                                                NULL};
+  json_t *statuses = NULL;
+  api_response fail;
+  if (!api_query_enum_all(req, "status", bundle_statuses, &statuses, &fail))
+    return fail;
   json_t *models = json_pack("[s]", req->path_params[0]);
   api_response resp = crud_list(req, &bundle_kind, models, statuses);
   json_decref(models);
@@ -292,9 +286,8 @@ store_status data_bundles_process(store *s, const store_job *job,
     snprintf(message, sizeof message, "data bundle %s of model %s: processing",
              job->target_id, model_id);
     json_array_append_new(events, logs_event(job->due_us, message));
-    snprintf(message, sizeof message, "data bundle %s: %s%s%s",
-             job->target_id, bundle_status(bundle), reason[0] ? ": " : "",
-             reason);
+    snprintf(message, sizeof message, "data bundle %s: %s%s%s", job->target_id,
+             bundle_status(bundle), reason[0] ? ": " : "", reason);
     json_array_append_new(events, logs_event(now_us, message));
     st = logs_write(s, job->org_id, LOGS_DATA_BUNDLE_TRANSITION, job->due_us,
                     events);

@@ -32,12 +32,12 @@ store_status logs_create(store *s, const char *org_id, const logs_ref *ref,
   char id[IDS_MAX_LEN], start[CLOCK_ISO_LEN];
   ids_new(log_kind.kind, id, sizeof id);
   clock_format_iso(start_us, start, sizeof start);
-  json_t *log = json_pack(
-      "{s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:o}", "logId", id, "transitionId",
-      ref->transition_id, "transitionExecutionId",
-      ref->transition_execution_id, "workflowId", ref->workflow_id,
-      "workflowExecutionId", ref->workflow_execution_id, "startTime", start,
-      "events", events ? events : json_array());
+  json_t *log =
+      json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:o}", "logId", id,
+                "transitionId", ref->transition_id, "transitionExecutionId",
+                ref->transition_execution_id, "workflowId", ref->workflow_id,
+                "workflowExecutionId", ref->workflow_execution_id, "startTime",
+                start, "events", events ? events : json_array());
   if (!log)
     return STORE_ERROR;
   store_obj_key key = {log_kind.kind, org_id, id};
@@ -69,9 +69,8 @@ store_status logs_append(store *s, const char *org_id, const char *log_id,
   return st;
 }
 
-store_status logs_write(store *s, const char *org_id,
-                        const char *transition_id, int64_t start_us,
-                        json_t *events) {
+store_status logs_write(store *s, const char *org_id, const char *transition_id,
+                        int64_t start_us, json_t *events) {
   logs_ref ref = {.transition_id = transition_id};
   return logs_create(s, org_id, &ref, start_us, events, NULL);
 }
@@ -85,8 +84,7 @@ typedef struct {
 } log_filter_spec;
 
 static const log_filter_spec log_filters[] = {
-    {"transitionId", "transition",
-     offsetof(store_log_filter, transition_id)},
+    {"transitionId", "transition", offsetof(store_log_filter, transition_id)},
     {"transitionExecutionId", "transition-execution",
      offsetof(store_log_filter, transition_execution_id)},
     {"workflowId", "workflow", offsetof(store_log_filter, workflow_id)},
@@ -131,12 +129,12 @@ LAS_HANDLER(logs_list) {
     *(const char **)(void *)((char *)&filter + log_filters[i].offset) = v;
     json_object_set_new(echo, log_filters[i].name, json_string(v));
   }
-  const char *order = api_query(req, "order");
-  if (order && strcmp(order, "ascending") != 0 &&
-      strcmp(order, "descending") != 0) {
+  static const char *const orders[] = {"ascending", "descending", NULL};
+  const char *order = NULL;
+  api_response bad;
+  if (!api_query_enum(req, "order", orders, &order, &bad)) {
     json_decref(echo);
-    return api_errf(ERR_BAD_REQUEST,
-                    "order: must be one of [\"ascending\", \"descending\"]");
+    return bad;
   }
   filter.descending = order && strcmp(order, "descending") == 0;
   if (order)
@@ -159,16 +157,19 @@ LAS_HANDLER(logs_list) {
   json_t *items = NULL;
   int64_t last = 0;
   bool more = false;
-  store_status st = store_log_page(req->db, req->principal.org_id, &filter,
-                                   page.after_seq, page.limit, &items, &last,
-                                   &more);
+  store_status st =
+      store_log_page(req->db, req->principal.org_id, &filter, page.after_seq,
+                     page.limit, &items, &last, &more);
   if (st != STORE_ONE) {
     json_decref(echo);
     return api_store_err(st);
   }
   json_object_set_new(echo, "logs", items);
-  json_object_set_new(echo, "nextToken", paging_next_token(context, last, more));
+  json_object_set_new(echo, "nextToken",
+                      paging_next_token(context, last, more));
   return api_ok(echo);
 }
 
-LAS_HANDLER(logs_get) { return crud_get(req, &log_kind); }
+LAS_HANDLER(logs_get) {
+  return crud_get(req, &log_kind);
+}

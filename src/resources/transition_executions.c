@@ -510,25 +510,19 @@ LAS_HANDLER(transition_executions_get) {
   return api_ok_raw(text, len);
 }
 
-/* Checks a repeatable query filter against allowed values (NULL: ids of
- * `kind`); NEW array in *out (NULL when absent). */
-static bool exec_filter(const api_request *req, const char *name,
-                        const char *const *allowed, const char *kind,
-                        const char *rule, json_t **out, api_response *fail) {
-  json_t *values = api_query_all(req, name);
+/* The repeatable executionId filter: NEW array in *out (NULL when
+ * absent); a value that is not an execution id is a 400. */
+static bool exec_id_filter(const api_request *req, json_t **out,
+                           api_response *fail) {
+  json_t *values = api_query_all(req, "executionId");
   size_t i;
   json_t *v;
   json_array_foreach(values, i, v) {
-    const char *s = json_string_value(v);
-    bool ok = false;
-    if (allowed)
-      for (const char *const *a = allowed; *a && !ok; a++)
-        ok = strcmp(*a, s) == 0;
-    else
-      ok = ids_valid(kind, s);
-    if (!ok) {
+    if (!ids_valid(STORE_TEXEC_KIND, json_string_value(v))) {
       json_decref(values);
-      *fail = api_errf(ERR_BAD_REQUEST, "%s: %s", name, rule);
+      *fail =
+          api_errf(ERR_BAD_REQUEST, "executionId: must match pattern "
+                                    "^las:transition-execution:[a-f0-9]{32}$");
       return false;
     }
   }
@@ -536,17 +530,8 @@ static bool exec_filter(const api_request *req, const char *name,
   return true;
 }
 
-static bool exec_one_of(const api_request *req, const char *name, const char *a,
-                        const char *b, const char **out, api_response *fail) {
-  const char *v = api_query(req, name);
-  if (v && strcmp(v, a) != 0 && strcmp(v, b) != 0) {
-    *fail = api_errf(ERR_BAD_REQUEST, "%s: must be one of [\"%s\", \"%s\"]",
-                     name, a, b);
-    return false;
-  }
-  *out = v;
-  return true;
-}
+static const char *const exec_sorts[] = {"startTime", "endTime", NULL};
+static const char *const exec_orders[] = {"ascending", "descending", NULL};
 
 LAS_HANDLER(transition_executions_list) {
   const char *tid = req->path_params[0];
@@ -556,16 +541,10 @@ LAS_HANDLER(transition_executions_list) {
   api_response fail;
   json_t *statuses = NULL, *ids = NULL;
   const char *sort_by = NULL, *order = NULL;
-  if (!exec_filter(req, "status", exec_statuses, NULL,
-                   "must be one of [\"running\", \"succeeded\", \"failed\", "
-                   "\"rejected\", \"retry\"]",
-                   &statuses, &fail) ||
-      !exec_filter(req, "executionId", NULL, STORE_TEXEC_KIND,
-                   "must match pattern "
-                   "^las:transition-execution:[a-f0-9]{32}$",
-                   &ids, &fail) ||
-      !exec_one_of(req, "sortBy", "startTime", "endTime", &sort_by, &fail) ||
-      !exec_one_of(req, "order", "ascending", "descending", &order, &fail)) {
+  if (!api_query_enum_all(req, "status", exec_statuses, &statuses, &fail) ||
+      !exec_id_filter(req, &ids, &fail) ||
+      !api_query_enum(req, "sortBy", exec_sorts, &sort_by, &fail) ||
+      !api_query_enum(req, "order", exec_orders, &order, &fail)) {
     json_decref(statuses);
     json_decref(ids);
     return fail;

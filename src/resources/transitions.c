@@ -202,18 +202,11 @@ LAS_HANDLER(transitions_create) {
 }
 
 LAS_HANDLER(transitions_list) {
-  json_t *types = api_query_all(req, "transitionType");
-  size_t i;
-  json_t *v;
-  json_array_foreach(types, i, v) {
-    const char *t = json_string_value(v);
-    if (strcmp(t, "docker") != 0 && strcmp(t, "manual") != 0) {
-      json_decref(types);
-      return api_errf(ERR_BAD_REQUEST,
-                      "transitionType: must be one of [\"docker\", "
-                      "\"manual\"]");
-    }
-  }
+  static const char *const types_allowed[] = {"docker", "manual", NULL};
+  json_t *types = NULL;
+  api_response fail;
+  if (!api_query_enum_all(req, "transitionType", types_allowed, &types, &fail))
+    return fail;
   api_response resp = crud_list(req, &transition_kind, NULL, types);
   if (resp.status == 200 && types) {
     /* The answer names the filter, as the reference's example does. */

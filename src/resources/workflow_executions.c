@@ -18,8 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const wfx_statuses[] = {"running",  "succeeded", "failed",
-                                           "rejected", "retry",     "error"};
+static const char *const wfx_statuses[] = {
+    "running", "succeeded", "failed", "rejected", "retry", "error", NULL};
+static const char *const wfx_sorts[] = {"startTime", "endTime", NULL};
+static const char *const wfx_orders[] = {"ascending", "descending", NULL};
 
 /* The workflow in the path must be the caller's. */
 static store_status wfx_workflow(const api_request *req) {
@@ -96,41 +98,20 @@ LAS_HANDLER(workflow_executions_create) {
   return api_ok_raw(text, (size_t)len);
 }
 
-static bool wfx_status_ok(const char *s) {
-  for (size_t i = 0; i < sizeof wfx_statuses / sizeof wfx_statuses[0]; i++)
-    if (strcmp(s, wfx_statuses[i]) == 0)
-      return true;
-  return false;
-}
-
 LAS_HANDLER(workflow_executions_list) {
   const char *workflow_id = req->path_params[0];
   store_status st = wfx_workflow(req);
   if (st != STORE_ONE)
     return api_store_err(st);
-  json_t *statuses = api_query_all(req, "status");
-  size_t i;
-  json_t *v;
-  json_array_foreach(statuses, i, v) {
-    if (!wfx_status_ok(json_string_value(v))) {
-      json_decref(statuses);
-      return api_errf(ERR_BAD_REQUEST,
-                      "status: must be one of [\"running\", \"succeeded\", "
-                      "\"failed\", \"rejected\", \"retry\", \"error\"]");
-    }
-  }
-  const char *sort = api_query(req, "sortBy");
-  const char *order = api_query(req, "order");
-  if (sort && strcmp(sort, "startTime") != 0 && strcmp(sort, "endTime") != 0) {
+  json_t *statuses = NULL;
+  const char *sort = NULL, *order = NULL;
+  api_response fail;
+  if (!api_query_enum_all(req, "status", wfx_statuses, &statuses, &fail))
+    return fail;
+  if (!api_query_enum(req, "sortBy", wfx_sorts, &sort, &fail) ||
+      !api_query_enum(req, "order", wfx_orders, &order, &fail)) {
     json_decref(statuses);
-    return api_errf(ERR_BAD_REQUEST,
-                    "sortBy: must be one of [\"startTime\", \"endTime\"]");
-  }
-  if (order && strcmp(order, "ascending") != 0 &&
-      strcmp(order, "descending") != 0) {
-    json_decref(statuses);
-    return api_errf(ERR_BAD_REQUEST,
-                    "order: must be one of [\"ascending\", \"descending\"]");
+    return fail;
   }
   store_wfx_query q = {
       .org_id = req->principal.org_id,
@@ -149,7 +130,6 @@ LAS_HANDLER(workflow_executions_list) {
   snprintf(context, sizeof context, "workflow-execution|%s|%s|%d|%d|%s",
            req->principal.org_id, workflow_id, q.by_end, q.descending, digest);
   paging_args page;
-  api_response fail;
   if (!paging_parse(req, context, &page, &fail)) {
     json_decref(statuses);
     return fail;

@@ -95,6 +95,51 @@ json_t *api_query_all(const api_request *req, const char *key) {
   return all;
 }
 
+static bool api_in(const char *const *allowed, const char *v) {
+  for (const char *const *a = allowed; *a; a++)
+    if (strcmp(*a, v) == 0)
+      return true;
+  return false;
+}
+
+static api_response api_not_in(const char *key, const char *const *allowed) {
+  char list[512];
+  size_t used = 0;
+  for (const char *const *a = allowed; *a && used < sizeof list; a++)
+    used += (size_t)snprintf(list + used, sizeof list - used, "%s\"%s\"",
+                             a == allowed ? "" : ", ", *a);
+  return api_errf(ERR_BAD_REQUEST, "%s: must be one of [%s]", key, list);
+}
+
+bool api_query_enum(const api_request *req, const char *key,
+                    const char *const *allowed, const char **out,
+                    api_response *fail) {
+  const char *v = api_query(req, key);
+  if (v && !api_in(allowed, v)) {
+    *fail = api_not_in(key, allowed);
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+bool api_query_enum_all(const api_request *req, const char *key,
+                        const char *const *allowed, json_t **out,
+                        api_response *fail) {
+  json_t *values = api_query_all(req, key);
+  size_t i;
+  json_t *v;
+  json_array_foreach(values, i, v) {
+    if (!api_in(allowed, json_string_value(v))) {
+      json_decref(values);
+      *fail = api_not_in(key, allowed);
+      return false;
+    }
+  }
+  *out = values;
+  return true;
+}
+
 json_t *api_now_json(const api_request *req) {
   char buf[CLOCK_ISO_LEN];
   clock_format_iso(req->now_us, buf, sizeof buf);

@@ -88,6 +88,20 @@ const char *api_query(const api_request *req, const char *key);
  * when the argument is absent. */
 json_t *api_query_all(const api_request *req, const char *key);
 
+/* Query arguments whose values come from a fixed list (`allowed`,
+ * NULL-terminated). Both answer false with *fail a 400 naming the argument
+ * and the list ("status: must be one of [\"a\", \"b\"]") when a value is
+ * not in it.
+ * api_query_enum: the first value of `key` in *out (NULL when absent).
+ * api_query_enum_all: every value of repeatable `key` as a NEW array in
+ * *out (NULL when absent). */
+bool api_query_enum(const api_request *req, const char *key,
+                    const char *const *allowed, const char **out,
+                    api_response *fail);
+bool api_query_enum_all(const api_request *req, const char *key,
+                        const char *const *allowed, json_t **out,
+                        api_response *fail);
+
 /* Current time as an ISO 8601 JSON string (NEW reference). */
 json_t *api_now_json(const api_request *req);
 
