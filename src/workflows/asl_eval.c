@@ -51,6 +51,24 @@ static void asl_go_on(const json_t *state, json_t *data, asl_outcome *out) {
   out->data = data;
 }
 
+/* The error name a Task's or Parallel's Retry or Catch field (`field`)
+ * sees. A Parallel fails with its failed branch's own error (as AWS Step
+ * Functions does, so a handler of that name matches); when no handler in
+ * the field names it, it is the spec's States.BranchFailed, the name of any
+ * branch failure. */
+static const char *asl_handled_as(const json_t *state, const char *field,
+                                  const char *error) {
+  if (!asl_is(state, "Parallel"))
+    return error;
+  size_t i;
+  const json_t *h;
+  json_array_foreach(json_object_get(state, field), i, h) {
+    if (asl_error_matches(json_object_get(h, "ErrorEquals"), error))
+      return error;
+  }
+  return ASL_ERR_BRANCH_FAILED;
+}
+
 /* An error of a Task or Parallel state: its Retriers, then its Catchers,
  * else the machine fails. Other states have neither. */
 static void asl_on_error(const json_t *state, const json_t *raw_input,
@@ -58,37 +76,18 @@ static void asl_on_error(const json_t *state, const json_t *raw_input,
                          asl_outcome *out) {
   bool handled = (asl_is(state, "Task") || asl_is(state, "Parallel")) &&
                  strcmp(err->error, ASL_ERR_RUNTIME) != 0;
-  /* A Parallel fails with its failed branch's own error (as AWS Step
-   * Functions does, so a Catcher of that name handles it); a Retrier or
-   * Catcher of States.BranchFailed, the spec's name for any branch
-   * failure, matches when none matches the branch's error. */
-  const char *names[2] = {err->error, NULL};
-  if (handled && asl_is(state, "Parallel"))
-    names[1] = ASL_ERR_BRANCH_FAILED;
   int64_t delay_us = 0;
-  for (size_t i = 0; handled && attempts && i < 2 && names[i]; i++) {
-    bool matched = false;
-    for (size_t r = 0; r < json_array_size(json_object_get(state, "Retry"));
-         r++)
-      matched =
-          matched || asl_error_matches(
-                         json_object_get(
-                             json_array_get(json_object_get(state, "Retry"), r),
-                             "ErrorEquals"),
-                         names[i]);
-    if (!matched)
-      continue;
-    if (asl_retry(state, names[i], attempts, &delay_us)) {
-      out->go = ASL_GO_RETRY;
-      out->until_us = now_us + (delay_us > 0 ? delay_us : 0);
-      out->err = *err;
-      return;
-    }
-    break; /* the matching Retrier is spent: on to the Catchers */
+  if (handled && attempts &&
+      asl_retry(state, asl_handled_as(state, "Retry", err->error), attempts,
+                &delay_us)) {
+    out->go = ASL_GO_RETRY;
+    out->until_us = now_us + (delay_us > 0 ? delay_us : 0);
+    out->err = *err;
+    return;
   }
-  const json_t *catcher = handled ? asl_catcher(state, names[0]) : NULL;
-  if (!catcher && handled && names[1])
-    catcher = asl_catcher(state, names[1]);
+  const json_t *catcher =
+      handled ? asl_catcher(state, asl_handled_as(state, "Catch", err->error))
+              : NULL;
   if (!catcher) {
     asl_fail(out, err);
     return;
