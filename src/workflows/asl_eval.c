@@ -51,6 +51,22 @@ static void asl_go_on(const json_t *state, json_t *data, asl_outcome *out) {
   out->data = data;
 }
 
+/* The state `name` of machine, or NULL with out failed (States.Runtime).
+ * A checked definition names no missing state; this keeps a stored
+ * execution that disagrees with its definition from going on blindly. */
+static const json_t *asl_state_or_fail(const json_t *machine, const char *name,
+                                       asl_outcome *out) {
+  const json_t *state = asl_state(machine, name);
+  if (!state) {
+    asl_error err;
+    memset(&err, 0, sizeof err);
+    asl_set_error(&err, ASL_ERR_RUNTIME, "state \"%s\" does not exist",
+                  name ? name : "");
+    asl_fail(out, &err);
+  }
+  return state;
+}
+
 /* The error name a Task's or Parallel's Retry or Catch field (`field`)
  * sees. A Parallel fails with its failed branch's own error (as AWS Step
  * Functions does, so a handler of that name matches); when no handler in
@@ -114,13 +130,9 @@ void asl_eval_enter(const json_t *machine, const char *name,
   memset(out, 0, sizeof *out);
   asl_error err;
   memset(&err, 0, sizeof err);
-  const json_t *state = asl_state(machine, name);
-  if (!state) {
-    asl_set_error(&err, ASL_ERR_RUNTIME, "state \"%s\" does not exist",
-                  name ? name : "");
-    asl_fail(out, &err);
+  const json_t *state = asl_state_or_fail(machine, name, out);
+  if (!state)
     return;
-  }
   if (asl_is(state, "Fail")) {
     /* Error and Cause are optional: an empty name then. */
     const char *e = asl_str(state, "Error"), *c = asl_str(state, "Cause");
@@ -197,13 +209,9 @@ void asl_eval_result(const json_t *machine, const char *name,
   memset(out, 0, sizeof *out);
   asl_error err;
   memset(&err, 0, sizeof err);
-  const json_t *state = asl_state(machine, name);
-  if (!state) {
-    asl_set_error(&err, ASL_ERR_RUNTIME, "state \"%s\" does not exist",
-                  name ? name : "");
-    asl_fail(out, &err);
+  const json_t *state = asl_state_or_fail(machine, name, out);
+  if (!state)
     return;
-  }
   if (!result) {
     asl_set_error(&err, error ? error : ASL_ERR_TASK_FAILED, "%s",
                   cause ? cause : "");
