@@ -283,6 +283,7 @@ typedef struct {
   const char *length; /* the first Content-Length value */
   size_t length_len;
   bool lengths_differ; /* a later Content-Length says otherwise */
+  size_t hosts;        /* Host fields */
 } http_head_scan;
 
 /* Client text for a message: at most 64 bytes, bytes outside printable
@@ -358,6 +359,8 @@ static enum MHD_Result http_scan_header(void *cls, enum MHD_ValueKind kind,
     s->bad_name = key;
     s->bad_name_len = key_size;
   }
+  if (key_size == 4 && strncasecmp(key, "Host", 4) == 0)
+    s->hosts++;
   if (key_size == 14 && strncasecmp(key, "Content-Length", 14) == 0) {
     if (!s->length) {
       s->length = value ? value : "";
@@ -393,15 +396,6 @@ static const char *http_header(struct MHD_Connection *c, http_req *hr,
   free(hr->trimmed[slot]);
   hr->trimmed[slot] = copy;
   return copy;
-}
-
-static enum MHD_Result http_count_host(void *cls, enum MHD_ValueKind kind,
-                                       const char *key, const char *value) {
-  (void)kind;
-  (void)value;
-  if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
-    ++*(size_t *)cls;
-  return MHD_YES;
 }
 
 /* The checks of a complete head; sets hr->early on the first failure. */
@@ -488,17 +482,14 @@ static void http_check_head(const http_server *srv, struct MHD_Connection *c,
   }
   /* RFC 9112 section 3.2: an HTTP/1.1 request without Host (or with more
    * than one) is a 400; HTTP/1.0 clients need not send it. */
-  if (version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0) {
-    size_t hosts = 0;
-    MHD_get_connection_values(c, MHD_HEADER_KIND, http_count_host, &hosts);
-    if (hosts != 1) {
-      hr->early = api_errf(ERR_BAD_REQUEST,
-                           hosts ? "header Host: given more than once (RFC "
-                                   "9112 section 3.2)"
-                                 : "header Host: is required in HTTP/1.1 "
-                                   "(RFC 9112 section 3.2)");
-      return;
-    }
+  if (version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+      scan.hosts != 1) {
+    hr->early = api_errf(ERR_BAD_REQUEST,
+                         scan.hosts ? "header Host: given more than once (RFC "
+                                      "9112 section 3.2)"
+                                    : "header Host: is required in HTTP/1.1 "
+                                      "(RFC 9112 section 3.2)");
+    return;
   }
   /* libmicrohttpd decodes "chunked" alone (compared whole, ignoring case);
    * with any other value it would read the body until the client closes,
