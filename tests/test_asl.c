@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ck_run.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1758,9 +1759,5 @@ static Suite *asl_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(asl_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return ck_run(asl_suite(), CK_NORMAL);
 }

@@ -8,6 +8,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ck_run.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define NOW 1000000000000000LL /* epoch µs of every step here */
@@ -217,9 +218,5 @@ int main(void) {
   TCase *tc = tcase_create("steps");
   tcase_add_loop_test(tc, test_eval_table, 0, (int)N(cases));
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return ck_run(s, CK_NORMAL);
 }

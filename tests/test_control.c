@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "ck_run.h"
 
 #define EXPECT_STATUS(resp, code)                                              \
   do {                                                                         \
@@ -435,9 +436,5 @@ static Suite *control_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(control_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return ck_run(control_suite(), CK_NORMAL);
 }

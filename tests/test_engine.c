@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "ck_run.h"
 
 #define EXPECT_STATUS(resp, code)                                              \
   do {                                                                         \
@@ -540,9 +541,5 @@ static Suite *engine_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(engine_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return ck_run(engine_suite(), CK_NORMAL);
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include "ck_run.h"
 
 #define HEX32 "0123456789abcdef0123456789abcdef"
 
@@ -2754,11 +2755,8 @@ int main(void) {
   }
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
     return 1;
-  SRunner *runner = srunner_create(integration_suite());
-  srunner_run_all(runner, CK_ENV);
-  int failed = srunner_ntests_failed(runner);
-  srunner_free(runner);
+  int status = ck_run(integration_suite(), CK_ENV);
   curl_global_cleanup();
   it_remove_tree(root);
-  return failed == 0 ? 0 : 1;
+  return status;
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ck_run.h"
 
 /* The suite refers to the draft metaschemas by their canonical URIs but does
  * not ship them; these are the published documents, so those tests can run
@@ -734,9 +735,5 @@ static Suite *t_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(t_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ck_run(t_suite(), CK_NORMAL);
 }

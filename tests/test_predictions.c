@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "ck_run.h"
 
 #define EXPECT_STATUS(resp, code)                                              \
   do {                                                                         \
@@ -501,9 +502,5 @@ static Suite *predictions_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(predictions_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return ck_run(predictions_suite(), CK_NORMAL);
 }

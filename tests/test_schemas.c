@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ck_run.h"
 
 static char *read_text(const char *path) {
   FILE *f = fopen(path, "rb");
@@ -252,9 +253,5 @@ int main(void) {
   TCase *tc = tcase_create("reference");
   tcase_add_test(tc, schemas_match_the_reference_or_say_why_not);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return ck_run(s, CK_NORMAL);
 }

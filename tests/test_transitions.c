@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "ck_run.h"
 
 #define HEX32 "0123456789abcdef0123456789abcdef"
 #define NO_SECRET "las:secret:" HEX32
@@ -1438,9 +1439,5 @@ static Suite *transitions_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(transitions_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return ck_run(transitions_suite(), CK_NORMAL);
 }

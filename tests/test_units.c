@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "ck_run.h"
 
 /* ---- ids ---- */
 
@@ -1151,9 +1152,5 @@ static Suite *units_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(units_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return ck_run(units_suite(), CK_NORMAL);
 }

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "ck_run.h"
 
 #define EXPECT_STATUS(resp, code)                                              \
   do {                                                                         \
@@ -1308,9 +1309,5 @@ static Suite *asl_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(asl_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return ck_run(asl_suite(), CK_NORMAL);
 }

@@ -131,16 +131,23 @@ static log_buf *log_buf_mine(void) {
 }
 
 void log_msg(log_level level, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  log_vmsg(level, fmt, ap);
+  va_end(ap);
+}
+
+void log_vmsg(log_level level, const char *fmt, va_list ap) {
   if (level < log_current)
     return;
   char line[2048];
-  va_list ap;
-  va_start(ap, fmt);
   int n = vsnprintf(line, sizeof line - 1, fmt, ap);
-  va_end(ap);
   if (n < 0)
     return;
   size_t len = (size_t)n < sizeof line - 2 ? (size_t)n : sizeof line - 2;
+  /* A message that brings its own line end (libmicrohttpd's do) gets one. */
+  while (len > 0 && line[len - 1] == '\n')
+    len--;
   line[len++] = '\n';
   log_buf *b = level < LOG_WARN ? log_buf_mine() : log_mine;
   if (!b) {

@@ -4,6 +4,8 @@
 #ifndef LAS_CORE_LOG_H
 #define LAS_CORE_LOG_H
 
+#include <stdarg.h>
+
 typedef enum {
   LOG_DEBUG = 0,
   LOG_INFO,
@@ -18,5 +20,9 @@ log_level log_get_level(void);
 int log_parse_level(const char *name);
 void log_msg(log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* log_msg with its arguments as a va_list (for libraries' log callbacks);
+ * a trailing line end in the message is dropped. */
+void log_vmsg(log_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 #endif

@@ -633,6 +633,14 @@ static api_response http_own_refusal(const http_server *srv,
   return api_err(ERR_INTERNAL);
 }
 
+/* libmicrohttpd's own messages are about single connections (a client that
+ * closed mid-request, a failed send): what a client did is already in the
+ * request log, so they are debug lines, not noise on every disconnect. */
+static void http_mhd_log(void *cls, const char *fmt, va_list ap) {
+  (void)cls;
+  log_vmsg(LOG_DEBUG, fmt, ap);
+}
+
 /* MHD_OPTION_OWN_ANSWER_CALLBACK (our patch of libmicrohttpd): the answer
  * is JSON like every other, logged like every other, and the connection is
  * closed after it. */
@@ -890,7 +898,8 @@ http_server *http_start(const http_settings *settings, char *err,
       backlog, MHD_OPTION_URI_LOG_CALLBACK, http_on_uri, srv,
       MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, srv,
       MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
-      MHD_OPTION_OWN_ANSWER_CALLBACK, http_own_answer, srv, MHD_OPTION_END);
+      MHD_OPTION_OWN_ANSWER_CALLBACK, http_own_answer, srv,
+      MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL, MHD_OPTION_END);
   if (!srv->daemon) {
     snprintf(err, errlen, "cannot listen on %s:%u (in use or not allowed)",
              settings->host, settings->port);
