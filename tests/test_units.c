@@ -17,6 +17,7 @@
 #include "storage/store.h"
 #include "validation/schemas.h"
 
+#include "ck_run.h"
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -24,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "ck_run.h"
 
 /* ---- ids ---- */
 
@@ -37,9 +37,57 @@ START_TEST(ids_have_the_documented_form) {
   char other[IDS_MAX_LEN];
   ids_new("document", other, sizeof other);
   ck_assert_str_ne(id, other);
-  ck_assert(!ids_valid("document", "las:document:ABCDEF0123456789abcdef0123456789"));
+  ck_assert(
+      !ids_valid("document", "las:document:ABCDEF0123456789abcdef0123456789"));
   ck_assert(!ids_valid("document", "las:document:abc"));
-  ck_assert(!ids_valid("document", "las:document:0123456789abcdef0123456789abcdef0"));
+  ck_assert(
+      !ids_valid("document", "las:document:0123456789abcdef0123456789abcdef0"));
+}
+END_TEST
+
+/* The same seed gives the same ids and secrets; another seed others; a
+ * forced id is used once, for its kind only. */
+START_TEST(seeded_ids_repeat_and_forced_ids_are_used_once) {
+  char a1[IDS_MAX_LEN], a2[IDS_MAX_LEN], b1[IDS_MAX_LEN], b2[IDS_MAX_LEN];
+  char ha[33], hb[33];
+  ids_set_seed(42);
+  ids_new("document", a1, sizeof a1);
+  ids_new("document", a2, sizeof a2);
+  ids_random_hex(16, ha);
+  ids_set_seed(42);
+  ids_new("document", b1, sizeof b1);
+  ids_new("document", b2, sizeof b2);
+  ids_random_hex(16, hb);
+  ck_assert_str_eq(a1, b1);
+  ck_assert_str_eq(a2, b2);
+  ck_assert_str_eq(ha, hb);
+  ck_assert_str_ne(a1, a2);
+  ck_assert(ids_valid("document", a1));
+  uint64_t seed = 0;
+  ck_assert(ids_get_seed(&seed));
+  ck_assert_uint_eq(seed, 42);
+  ids_set_seed(43);
+  ids_new("document", b1, sizeof b1);
+  ck_assert_str_ne(a1, b1);
+  ids_clear_seed();
+  ck_assert(!ids_get_seed(NULL));
+  ids_set_seed(42);
+  ids_clear_seed();
+  ids_new("document", b1, sizeof b1);
+  ck_assert_str_ne(a1, b1);
+
+  const char *fixed = "las:model:0123456789abcdef0123456789abcdef";
+  ids_force_next("model", fixed);
+  ids_new("document", a1, sizeof a1);
+  ck_assert_str_ne(a1, fixed);
+  ids_new("model", a1, sizeof a1);
+  ck_assert_str_eq(a1, fixed);
+  ids_new("model", a2, sizeof a2);
+  ck_assert_str_ne(a2, fixed);
+  ids_force_next("model", fixed);
+  ids_force_clear();
+  ids_new("model", a2, sizeof a2);
+  ck_assert_str_ne(a2, fixed);
 }
 END_TEST
 
@@ -61,7 +109,8 @@ START_TEST(base64_is_strict) {
   free(raw);
   ck_assert_ptr_null(codec_b64_decode_alloc("aGVsbG8", 7, &len));
   ck_assert_ptr_null(codec_b64_decode_alloc("aGV sbG8=", 9, &len));
-  ck_assert_ptr_null(codec_b64_decode_alloc("aGVsbG9=", 8, &len)); /* stray bits */
+  ck_assert_ptr_null(
+      codec_b64_decode_alloc("aGVsbG9=", 8, &len)); /* stray bits */
   char *text = codec_b64_encode_alloc("\x89PNG", 4);
   ck_assert_str_eq(text, "iVBORw==");
   free(text);
@@ -255,9 +304,12 @@ END_TEST
 START_TEST(scopes_match_whole_words) {
   ck_assert(auth_scope_granted("", "models:read"));
   ck_assert(auth_scope_granted("api.lucidtech.ai/models:read", "models:read"));
-  ck_assert(auth_scope_granted("a api.lucidtech.ai/models:read b", "models:read"));
-  ck_assert(!auth_scope_granted("api.lucidtech.ai/models:write", "models:read"));
-  ck_assert(!auth_scope_granted("api.lucidtech.ai/models:readx", "models:read"));
+  ck_assert(
+      auth_scope_granted("a api.lucidtech.ai/models:read b", "models:read"));
+  ck_assert(
+      !auth_scope_granted("api.lucidtech.ai/models:write", "models:read"));
+  ck_assert(
+      !auth_scope_granted("api.lucidtech.ai/models:readx", "models:read"));
 }
 END_TEST
 
@@ -293,9 +345,8 @@ static void store_teardown(void) {
   ck_assert_int_eq(system(cmd), 0);
 }
 
-static api_response call(const char *method, const char *path,
-                         const char *body, const api_param *query,
-                         size_t n_query) {
+static api_response call(const char *method, const char *path, const char *body,
+                         const api_param *query, size_t n_query) {
   dispatch_input in = {.method = method,
                        .path = path,
                        .query = query,
@@ -351,7 +402,8 @@ END_TEST
 
 START_TEST(page_tokens_resist_tampering) {
   for (int i = 0; i < 3; i++) {
-    api_response r = call("POST", "/assets", "{\"content\":\"aGVsbG8=\"}", NULL, 0);
+    api_response r =
+        call("POST", "/assets", "{\"content\":\"aGVsbG8=\"}", NULL, 0);
     ck_assert_uint_eq(r.status, 200);
     json_decref(r.body);
   }
@@ -405,9 +457,9 @@ START_TEST(old_databases_are_upgraded_in_place) {
                    "INSERT INTO schema_migrations VALUES (1, 'first', 0);",
                    NULL, NULL, NULL),
       SQLITE_OK);
-  ck_assert_int_eq(sqlite3_exec(db, embedded_migrations[0].text, NULL, NULL,
-                                NULL),
-                   SQLITE_OK);
+  ck_assert_int_eq(
+      sqlite3_exec(db, embedded_migrations[0].text, NULL, NULL, NULL),
+      SQLITE_OK);
   ck_assert_int_eq(
       sqlite3_exec(db,
                    "INSERT INTO objects (kind, id, org_id, body) VALUES "
@@ -422,8 +474,7 @@ START_TEST(old_databases_are_upgraded_in_place) {
 
   ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
   sqlite3_stmt *st = NULL;
-  sqlite3_prepare_v2(db,
-                     "SELECT count(*), max(version) FROM schema_migrations",
+  sqlite3_prepare_v2(db, "SELECT count(*), max(version) FROM schema_migrations",
                      -1, &st, NULL);
   ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
   ck_assert_int_eq(sqlite3_column_int(st, 0), (int)embedded_migrations_count);
@@ -1119,6 +1170,7 @@ static Suite *units_suite(void) {
   Suite *s = suite_create("units");
   TCase *pure = tcase_create("pure");
   tcase_add_test(pure, ids_have_the_documented_form);
+  tcase_add_test(pure, seeded_ids_repeat_and_forced_ids_are_used_once);
   tcase_add_test(pure, timestamps_match_the_reference_format);
   tcase_add_test(pure, base64_is_strict);
   tcase_add_test(pure, route_table_has_every_documented_operation);
