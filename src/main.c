@@ -8,6 +8,9 @@
 #include "resources/organizations.h"
 #include "http/server.h"
 #include "resources/bootstrap.h"
+#include "resources/canned.h"
+#include "resources/control.h"
+#include "resources/seed.h"
 #include "resources/paging.h"
 #include "resources/transition_runtime.h"
 #include "routing/dispatch.h"
@@ -102,6 +105,18 @@ int main(int argc, char **argv) {
     schemas_free();
     return main_fail(db ? err : "cannot open the database");
   }
+  size_t seeded = 0;
+  bool seed_skipped = false;
+  if ((cfg.seed_path[0] && !seed_configure(cfg.seed_path, err, sizeof err)) ||
+      !seed_startup(&seeded, &seed_skipped, err, sizeof err)) {
+    seed_free();
+    store_global_close();
+    schemas_free();
+    return main_fail(err);
+  }
+  /* A reset brings the fixtures back and empties the canned results. */
+  control_on_reset(seed_on_reset, NULL);
+  control_on_reset(canned_on_reset, NULL);
   auth_set_default_principal(&boot.principal);
   dispatch_settings ds = {cfg.no_auth, cfg.validate_responses,
                          cfg.admin_token};
@@ -160,8 +175,14 @@ int main(int argc, char **argv) {
     printf("# LAS_CLIENT_SECRET: not printed, it was configured when this "
            "client was made and is stored hashed only\n");
   main_print_var("LAS_API_KEY", boot.api_key);
+
   printf("LAS_AUTH_ENDPOINT=http://%s:%u/oauth2/token\n", host, http_port(srv));
   printf("LAS_API_ENDPOINT=http://%s:%u/v1\n", host, http_port(srv));
+  if (cfg.seed_path[0] && seed_skipped)
+    printf("seed: %s applied to this database before; not applied again\n",
+           cfg.seed_path);
+  else if (cfg.seed_path[0])
+    printf("seed: %s: %zu objects created\n", cfg.seed_path, seeded);
   /* Commands of docker transitions reach the server on this machine, even
    * when it listens on every address. */
   const char *local = strcmp(cfg.host, "0.0.0.0") == 0 ? "127.0.0.1"
@@ -185,6 +206,7 @@ int main(int argc, char **argv) {
   transitions_stop();
   store_thread_release();
   store_global_close();
+  seed_free();
   schemas_free();
   log_msg(LOG_INFO, "stopped");
   return 0;

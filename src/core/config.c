@@ -56,6 +56,7 @@ static const opt_spec config_opts[] = {
     OPT("--docker-command", "LAS_DOCKER_COMMAND", OPT_LIST, docker_commands, "IMAGE=COMMAND: the command line (run with /bin/sh -c) of an image in --docker-mode command; repeatable; IMAGE * maps every other image"),
     OPT("--docker-commands", "LAS_DOCKER_COMMANDS", OPT_STR, docker_commands_file, "a JSON file {\"IMAGE\": \"COMMAND\", ...} of more mappings (--docker-command wins for the same image)"),
     OPT("--allowances", "LAS_ALLOWANCES", OPT_STR, allowances, "organization allowances, e.g. monthlyNumberOfDocumentsAllowed=100,numberOfModelsAllowed=5 (defaults are generous)"),
+    OPT("--seed", "LAS_SEED", OPT_STR, seed_path, "a JSON file of fixtures (organizations, app clients, datasets, documents, models, transitions, workflows, ...) created at start, once per database, and again by POST /_emulator/reset; a bad entry stops the start"),
     OPT("--client-id", "LAS_CLIENT_ID", OPT_STR, client_id, "bootstrap app client id (generated when unset)"),
     OPT("--client-secret", "LAS_CLIENT_SECRET", OPT_STR, client_secret, "bootstrap app client secret (generated when unset)"),
     OPT("--api-key", "LAS_API_KEY", OPT_STR, api_key, "bootstrap api key (generated when unset)"),

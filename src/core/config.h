@@ -36,6 +36,7 @@ typedef struct config {
   /* Bearer token of the control API (/_emulator/…); empty: loopback only. */
   char admin_token[256];
   char allowances[1024]; /* "field=N,…" over the organizations' defaults */
+  char seed_path[1024]; /* seed fixtures (JSON) applied at start; "" none */
   /* Docker transitions: auto|external|command, IMAGE=COMMAND lines (each
    * --docker-command adds one) and a JSON file of more. */
   char docker_mode[16];

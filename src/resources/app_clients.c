@@ -68,18 +68,27 @@ LAS_HANDLER(app_clients_list) {
   return crud_list(req, &app_client_kind, NULL, NULL);
 }
 
-LAS_HANDLER(app_clients_create) {
+api_response app_clients_create_with(api_request *req, const char *client_id,
+                                     const char *secret, const char *api_key) {
   api_response fail;
   if (!crud_within_limit(req, &app_client_kind, &fail))
     return fail;
   json_t *gen = json_object_get(req->body, "generateSecret");
   bool with_secret = !json_is_false(gen);
+  if (secret && !with_secret)
+    return api_errf(ERR_BAD_REQUEST,
+                    "generateSecret: must not be false for a client with a "
+                    "secret");
   json_t *obj = NULL;
-  store_status st =
-      app_clients_make(req, req->body, NULL, NULL, NULL, with_secret, &obj);
+  store_status st = app_clients_make(req, req->body, client_id, secret, api_key,
+                                     with_secret, &obj);
   if (st != STORE_ONE)
     return api_store_err(st);
   return api_ok(obj);
+}
+
+LAS_HANDLER(app_clients_create) {
+  return app_clients_create_with(req, NULL, NULL, NULL);
 }
 
 LAS_HANDLER(app_clients_update) {

@@ -15,4 +15,11 @@ store_status app_clients_make(api_request *req, const json_t *attrs,
                               const char *api_key, bool with_secret,
                               json_t **out);
 
+/* POST /appClients with given credentials (each NULL: generated): the
+ * handler's rules (allowance, generateSecret) on req->body, a PostAppClients
+ * body already validated. A secret with generateSecret false is a 400. For
+ * seed fixtures; the handler passes NULLs. */
+api_response app_clients_create_with(api_request *req, const char *client_id,
+                                     const char *secret, const char *api_key);
+
 #endif

@@ -15,6 +15,14 @@ LAS_HANDLER(health_get);
 LAS_HANDLER(emulator_clock_get);
 LAS_HANDLER(emulator_clock_advance);
 
+/* seed.c: fixtures at run time */
+LAS_HANDLER(emulator_seed_post);
+
+/* canned.c: canned prediction results */
+LAS_HANDLER(emulator_canned_post);
+LAS_HANDLER(emulator_canned_get);
+LAS_HANDLER(emulator_canned_delete);
+
 /* oauth.c */
 LAS_HANDLER(oauth_token);
 

@@ -62,6 +62,10 @@ typedef struct api_response {
   size_t raw_len;
   char allow[128]; /* methods of the path: Allow on 405, CORS on OPTIONS */
   const char *content_type; /* NULL: application/json */
+  /* An error answer whose writes still commit (a canned prediction failure
+   * uses up its queue entry); otherwise an error rolls back. Never retried,
+   * a 503 included. */
+  bool commit_error;
 } api_response;
 
 typedef api_response (*api_handler)(api_request *req);

@@ -113,13 +113,22 @@ static void dispatch_loc_text(const dispatch_loc *loc, char *buf, size_t len,
     *used = *used + (size_t)n < len ? *used + (size_t)n : len - 1;
 }
 
-/* Names loc as the validator does: the root is "body", its fields are named
- * without it. */
-static void dispatch_loc_name(const dispatch_loc *loc, char *buf, size_t len) {
+/* Names loc as the validator does: with root NULL the root is "body" and
+ * its fields are named without it; otherwise fields are named under root
+ * ("documents[3].content"). */
+static void dispatch_loc_name(const dispatch_loc *loc, const char *root,
+                              char *buf, size_t len) {
   size_t used = 0;
   buf[0] = '\0';
-  if (!loc || (!loc->parent && !loc->key))
+  if (root) {
+    const dispatch_loc *top = loc;
+    while (top && top->parent)
+      top = top->parent;
+    int n = snprintf(buf, len, "%s%s", root, top && top->key ? "." : "");
+    used = n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+  } else if (!loc || (!loc->parent && !loc->key)) {
     used = (size_t)snprintf(buf, len, "body");
+  }
   dispatch_loc_text(loc, buf, len, &used);
 }
 
@@ -127,10 +136,10 @@ static void dispatch_loc_name(const dispatch_loc *loc, char *buf, size_t len) {
  * C string functions would otherwise see them cut short at the NUL. False,
  * with the location in *where, at the first one. */
 static bool dispatch_no_nul(const json_t *v, const dispatch_loc *loc,
-                            char *where, size_t len) {
+                            const char *root, char *where, size_t len) {
   if (json_is_string(v)) {
     if (memchr(json_string_value(v), '\0', json_string_length(v))) {
-      dispatch_loc_name(loc, where, len);
+      dispatch_loc_name(loc, root, where, len);
       return false;
     }
   } else if (json_is_object(v)) {
@@ -139,17 +148,41 @@ static bool dispatch_no_nul(const json_t *v, const dispatch_loc *loc,
          it = json_object_iter_next(obj, it)) {
       /* jansson refuses names with NUL while parsing. */
       dispatch_loc child = {loc, json_object_iter_key(it), 0};
-      if (!dispatch_no_nul(json_object_iter_value(it), &child, where, len))
+      if (!dispatch_no_nul(json_object_iter_value(it), &child, root, where,
+                           len))
         return false;
     }
   } else if (json_is_array(v)) {
     for (size_t i = 0; i < json_array_size(v); i++) {
       dispatch_loc child = {loc, NULL, i};
-      if (!dispatch_no_nul(json_array_get(v, i), &child, where, len))
+      if (!dispatch_no_nul(json_array_get(v, i), &child, root, where, len))
         return false;
     }
   }
   return true;
+}
+
+bool dispatch_check_json(const char *schema_name, json_t *body,
+                         const char *root, char *err, size_t errlen) {
+  char where[512];
+  if (!dispatch_no_nul(body, NULL, root, where, sizeof where)) {
+    snprintf(err, errlen, "%s: must not contain the NUL character (\\u0000)",
+             where);
+    return false;
+  }
+  const js_schema *schema = schema_name ? schemas_get(schema_name) : NULL;
+  char why[768];
+  if (!schema || js_validate_normalize(schema, body, root ? root : "body", why,
+                                       sizeof why))
+    return true;
+  /* The validator names the root only for a failure of the root itself;
+   * under a root, fields are named below it. */
+  size_t n = root ? strlen(root) : 0;
+  if (!root || (strncmp(why, root, n) == 0 && why[n] == ':'))
+    snprintf(err, errlen, "%s", why);
+  else
+    snprintf(err, errlen, "%s%s%s", root, why[0] == '[' ? "" : ".", why);
+  return false;
 }
 
 /* Parses and validates the JSON body of routes that declare a schema.
@@ -209,22 +242,9 @@ static bool dispatch_body(const route *r, const dispatch_input *in,
                        jerr.line, jerr.column, jerr.text);
     return false;
   }
-  char where[512];
-  if (!dispatch_no_nul(*body, NULL, where, sizeof where)) {
-    *fail = api_errf(ERR_BAD_REQUEST,
-                     "%s: must not contain the NUL character (\\u0000)", where);
-    json_decref(*body);
-    *body = NULL;
-    return false;
-  }
-  const js_schema *schema =
-      r->request_schema ? schemas_get(r->request_schema) : NULL;
   char err[1024];
-  if (schema &&
-      !js_validate_normalize(schema, *body, "body", err, sizeof err)) {
-    /* The root of a body is not named in messages about its fields. */
-    const char *msg = strncmp(err, "body.", 5) == 0 ? err + 5 : err;
-    *fail = api_errf(ERR_BAD_REQUEST, "%s", msg);
+  if (!dispatch_check_json(r->request_schema, *body, NULL, err, sizeof err)) {
+    *fail = api_errf(ERR_BAD_REQUEST, "%s", err);
     json_decref(*body);
     *body = NULL;
     return false;
@@ -243,7 +263,7 @@ static store_status dispatch_tx_run(store *s, void *arg) {
   tx->req->db = s;
   api_response_free(&tx->resp);
   tx->resp = tx->r->handler(tx->req);
-  if (tx->resp.status < 300)
+  if (tx->resp.status < 300 || tx->resp.commit_error)
     return STORE_ONE;
   /* A 503 from a handler means the store was busy: try again. */
   return tx->resp.status == err_status(ERR_UNAVAILABLE) ? STORE_BUSY

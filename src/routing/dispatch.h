@@ -33,6 +33,15 @@ typedef struct dispatch_input {
   const struct sockaddr *peer; /* the client's address; NULL when unknown */
 } dispatch_input;
 
+/* The checks a parsed JSON request body passes before its handler runs:
+ * no string holding U+0000, then the request schema `schema_name` (none
+ * when NULL), reals the schema reads as integers made integers (30.0 ->
+ * 30). False with a message naming the place and the rule in err. With
+ * root NULL the body's fields are named bare ("name: must be string"), as
+ * in API answers; otherwise under root ("datasets[2].name: …"). */
+bool dispatch_check_json(const char *schema_name, json_t *body,
+                         const char *root, char *err, size_t errlen);
+
 /* Always returns a complete response (body owned by the caller). */
 api_response dispatch_request(const dispatch_input *in);
 

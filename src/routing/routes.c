@@ -18,6 +18,10 @@ const route routes[] = {
     /* The emulator's control API (not in the reference). */
     {"GET", "/_emulator/clock", emulator_clock_get, NULL, NULL, NULL, ROUTE_CONTROL},
     {"POST", "/_emulator/clock/advance", emulator_clock_advance, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"POST", "/_emulator/seed", emulator_seed_post, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"DELETE", "/_emulator/models/{modelId}/predictions", emulator_canned_delete, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"GET", "/_emulator/models/{modelId}/predictions", emulator_canned_get, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"POST", "/_emulator/models/{modelId}/predictions", emulator_canned_post, NULL, NULL, NULL, ROUTE_CONTROL},
 
     {"GET", "/appClients", app_clients_list, NULL, "AppClients", "appclients:read", 0},
     {"POST", "/appClients", app_clients_create, "PostAppClients", "AppClient", "appclients:write", 0},

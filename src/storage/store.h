@@ -243,5 +243,7 @@ store_status store_meta_put(store *s, const char *key, const char *value);
 
 #include "storage/store_transitions.h"
 #include "storage/store_workflows.h"
+#include "storage/store_seed.h"
+#include "storage/store_canned.h"
 
 #endif
