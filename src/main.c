@@ -168,6 +168,11 @@ int main(int argc, char **argv) {
                                  : "",
          store_global_path());
   printf("organization: %s\n", boot.principal.org_id);
+  if (cfg.seed_path[0] && seed_skipped)
+    printf("seed: %s applied to this database before; not applied again\n",
+           cfg.seed_path);
+  else if (cfg.seed_path[0])
+    printf("seed: %s: %zu objects created\n", cfg.seed_path, seeded);
   main_print_var("LAS_CLIENT_ID", boot.client_id);
   if (boot.client_secret[0])
     main_print_var("LAS_CLIENT_SECRET", boot.client_secret);
@@ -178,11 +183,6 @@ int main(int argc, char **argv) {
 
   printf("LAS_AUTH_ENDPOINT=http://%s:%u/oauth2/token\n", host, http_port(srv));
   printf("LAS_API_ENDPOINT=http://%s:%u/v1\n", host, http_port(srv));
-  if (cfg.seed_path[0] && seed_skipped)
-    printf("seed: %s applied to this database before; not applied again\n",
-           cfg.seed_path);
-  else if (cfg.seed_path[0])
-    printf("seed: %s: %zu objects created\n", cfg.seed_path, seeded);
   /* Commands of docker transitions reach the server on this machine, even
    * when it listens on every address. */
   const char *local = strcmp(cfg.host, "0.0.0.0") == 0 ? "127.0.0.1"

@@ -729,8 +729,6 @@ static store_status seed_post_tx(store *s, void *arg) {
 }
 
 LAS_HANDLER(emulator_seed_post) {
-  if (!json_is_object(req->body))
-    return api_errf(ERR_BAD_REQUEST, "body: must be object");
   seed_post_ctx c = {req->body, json_object(), 0, ""};
   store_status st = store_write_tx(seed_post_tx, &c);
   if (st != STORE_ONE) {
