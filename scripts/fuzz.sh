@@ -8,7 +8,7 @@
 #
 # Usage: scripts/fuzz.sh [SECONDS [TARGET...]]
 #   SECONDS  fuzzing time per target after the corpus replay (default 300)
-#   TARGET   jsonschema_api jsonschema_pair dispatch paging auth asl (default all)
+#   TARGET   jsonschema_api jsonschema_pair dispatch paging auth asl seed (default all)
 # Environment: FUZZ_BUILD_DIR (default <repo>/build-fuzz); FUZZ_ARGS, extra
 # libFuzzer flags (e.g. "-seed=1" or "-max_len=16384").
 #
@@ -18,7 +18,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-300}
 shift || true
-all=(jsonschema_api jsonschema_pair dispatch paging auth asl)
+all=(jsonschema_api jsonschema_pair dispatch paging auth asl seed)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 case $seconds in '' | *[!0-9]*) echo "usage: $0 [SECONDS [TARGET...]]" >&2; exit 2 ;; esac

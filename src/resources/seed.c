@@ -87,6 +87,35 @@ static const route *seed_route(const char *method, const char *path) {
   return NULL;
 }
 
+/* Messages quote what they were given and are cut to their buffers: a
+ * byte that does not belong to a whole UTF-8 sequence (jansson's parse
+ * errors quote the bytes near the error, a cut can split a character)
+ * becomes '?', so that the message is text wherever it goes (stderr, a JSON
+ * answer). */
+static void seed_scrub_utf8(char *s) {
+  unsigned char *p = (unsigned char *)s;
+  while (*p) {
+    size_t n = *p < 0x80           ? 1
+               : (*p & 0xe0) == 0xc0 ? 2
+               : (*p & 0xf0) == 0xe0 ? 3
+               : (*p & 0xf8) == 0xf0 ? 4
+                                     : 0;
+    bool ok = n > 0 && (n != 2 || *p >= 0xc2) && (n != 4 || *p <= 0xf4);
+    for (size_t i = 1; ok && i < n; i++)
+      ok = (p[i] & 0xc0) == 0x80;
+    /* Overlong three- and four-byte forms, surrogates, beyond U+10FFFF. */
+    if (ok && n == 3)
+      ok = !(p[0] == 0xe0 && p[1] < 0xa0) && !(p[0] == 0xed && p[1] >= 0xa0);
+    if (ok && n == 4)
+      ok = !(p[0] == 0xf0 && p[1] < 0x90) && !(p[0] == 0xf4 && p[1] >= 0x90);
+    if (!ok) {
+      *p++ = '?';
+      continue;
+    }
+    p += n;
+  }
+}
+
 json_t *seed_parse(const char *text, size_t len, char *err, size_t errlen) {
   json_error_t jerr;
   json_t *doc = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
@@ -105,6 +134,7 @@ json_t *seed_parse(const char *text, size_t len, char *err, size_t errlen) {
   else
     snprintf(err, errlen, "malformed JSON at line %d column %d: %s", jerr.line,
              jerr.column, jerr.text);
+  seed_scrub_utf8(err);
   return NULL;
 }
 
@@ -592,6 +622,8 @@ store_status seed_apply(store *s, const json_t *doc, const char *base_dir,
   ids_force_clear();
   if (st == STORE_ONE && count)
     *count = c.count;
+  if (st != STORE_ONE)
+    seed_scrub_utf8(err);
   return st;
 }
 
