@@ -112,8 +112,7 @@ static void fuzz_check_applied(store *s, fuzz_seed_run *r) {
     json_t *entry;
     json_array_foreach(list, i, entry) {
       const char *id = json_string_value(json_object_get(entry, own));
-      if (own && id &&
-          store_seed_id_used(s, id) != STORE_ONE)
+      if (own && id && store_seed_id_used(s, id) != STORE_ONE)
         fuzz_fail("%s[%zu]: fixed id %s is not in the database", section, i,
                   id);
     }
@@ -150,8 +149,8 @@ static void fuzz_check_refusal(const fuzz_seed_run *r) {
   if (!fuzz_utf8(m))
     fuzz_fail("message is not UTF-8: %s", m);
   static const char *const starts[] = {
-      "organizations", "users",    "appClients",  "secrets",
-      "assets",        "datasets", "documents",   "models",
+      "organizations", "users",     "appClients",        "secrets",
+      "assets",        "datasets",  "documents",         "models",
       "transitions",   "workflows", "must be an object", NULL};
   for (const char *const *p = starts; *p; p++)
     if (strncmp(m, *p, strlen(*p)) == 0)
@@ -190,6 +189,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   store_status st = store_write_tx(fuzz_seed_tx, &r);
   if (st != STORE_NONE)
     fuzz_fail("the transaction ended %d, not rolled back", st);
+  /* FUZZ_VERBOSE=1: one line per input, to see what seeds reach. */
+  if (getenv("FUZZ_VERBOSE"))
+    fprintf(stderr, "seed: %s %zu: %s\n",
+            r.st == STORE_ONE    ? "applied"
+            : r.st == STORE_NONE ? "refused"
+                                 : "failed",
+            r.count, r.err);
   if (r.st == STORE_NONE)
     fuzz_check_refusal(&r);
   else if (r.st != STORE_ONE)
