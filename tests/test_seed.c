@@ -342,6 +342,32 @@ START_TEST(test_seed_file_at_start) {
 }
 END_TEST
 
+/* The example the README points to (and docker/compose.yaml mounts) is
+ * applied whole, and its credentials log in. */
+START_TEST(test_example_seed_file) {
+  const char *example = getenv("SEED_EXAMPLE");
+  ck_assert_msg(example != NULL, "SEED_EXAMPLE is not set");
+  const char *const args[] = {"--seed", example, NULL};
+  it_server srv;
+  ck_assert(it_server_start(&srv, args));
+  ck_assert_msg(strstr(srv.banner, "objects created"), "%s", srv.banner);
+  it_session ci, partner;
+  ck_assert(
+      it_login(&srv, "ci-client", "ci-secret-change-me", "ci-api-key", &ci));
+  ck_assert(it_login(&srv, "partner-client", "partner-secret-change-me", NULL,
+                     &partner));
+  it_response *r =
+      it_get(&ci, "/workflows/las:workflow:00000000000000000000000000000001");
+  EXPECT_STATUS(r, 200);
+  it_response_free(r);
+  r = it_get(&ci, "/documents/las:document:00000000000000000000000000000001");
+  EXPECT_STATUS(r, 200);
+  it_response_free(r);
+  ck_assert_int_eq(it_server_stop(&srv), 0);
+  it_server_cleanup(&srv);
+}
+END_TEST
+
 /* ---- bad fixtures ---- */
 
 /* Each is a document with a good dataset entry ("marker") applied before
@@ -1055,6 +1081,7 @@ static Suite *seed_suite(void) {
   TCase *tc = tcase_create("seed");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_seed_file_at_start);
+  tcase_add_test(tc, test_example_seed_file);
   tcase_add_test(tc, test_bad_seed_stops_start);
   tcase_add_test(tc, test_seed_at_run_time);
   tcase_add_test(tc, test_run_time_content_file_is_relative_to_the_seed);
