@@ -329,6 +329,19 @@ START_TEST(test_seed_file_at_start) {
   ck_assert(it_login(&srv, "ci-client", "ci-secret:with-colon", NULL, &ci));
   ck_assert_int_eq(count_of(&ci, "/datasets", "datasets"), 1);
   ck_assert_int_eq(it_server_stop(&srv), 0);
+  /* A changed file is applied on top: its fixed ids exist, so the start
+   * fails, saying why. */
+  write_text(dir, "seed.json",
+             "{\"datasets\": [{\"datasetId\": \"" DS1 "\"}]}");
+  const char *const changed[] = {"--port", "0",       "--db", srv.db,
+                                 "--seed", seed_path, NULL};
+  char out[4096];
+  ck_assert_int_eq(run_capture(changed, out, sizeof out), 1);
+  ck_assert_msg(strstr(out, "datasets[0].datasetId: " DS1 " exists already "
+                            "(this database has the objects of another "
+                            "version of the seed file"),
+                "%s", out);
+  write_text(dir, "seed.json", seed_full);
   it_server_cleanup(&srv);
   /* The same through the environment variable, relative to its file. */
   setenv("LAS_SEED", seed_path, 1);

@@ -686,6 +686,7 @@ bool seed_configure(const char *path, char *err, size_t errlen) {
 typedef struct seed_start_ctx {
   size_t count;
   bool skipped;
+  bool other; /* the database has another seed file's objects */
   char *err;
   size_t errlen;
 } seed_start_ctx;
@@ -700,6 +701,7 @@ static store_status seed_start_tx(store *s, void *arg) {
   free(applied);
   if (st != STORE_ONE && st != STORE_NONE)
     return st;
+  c->other = st == STORE_ONE && !same;
   if (same) {
     c->skipped = true;
     return STORE_ONE;
@@ -716,11 +718,16 @@ bool seed_startup(size_t *count, bool *skipped, char *err, size_t errlen) {
   if (!seed_doc)
     return true;
   char why[1024] = "";
-  seed_start_ctx c = {0, false, why, sizeof why};
+  seed_start_ctx c = {0, false, false, why, sizeof why};
   store_status st = store_write_tx(seed_start_tx, &c);
   if (st != STORE_ONE) {
-    snprintf(err, errlen, "seed %s: %s", seed_path,
-             why[0] ? why : "cannot write the database");
+    /* A changed file meets the objects of its earlier version. */
+    snprintf(err, errlen, "seed %s: %s%s", seed_path,
+             why[0] ? why : "cannot write the database",
+             c.other && st == STORE_NONE
+                 ? " (this database has the objects of another version of "
+                   "the seed file: start on a new database, or reset it)"
+                 : "");
     return false;
   }
   *count = c.count;
