@@ -867,6 +867,36 @@ START_TEST(test_canned_queue_checks_and_clearing) {
   r = predict(&c, DOC1, MODEL1);
   EXPECT_STATUS(r, 200);
   it_response_free(r);
+  /* At most 1,000 items per request and 10,000 in a queue. */
+  json_t *many = json_array();
+  for (int i = 0; i < 1001; i++)
+    json_array_append_new(many, json_pack("{s:i}", "status", 500));
+  json_t *wrap = json_pack("{s:o}", "results", many);
+  char *text = json_dumps(wrap, JSON_COMPACT);
+  r = canned(&srv, "POST", MODEL2, text);
+  EXPECT_STATUS(r, 400);
+  ck_assert_str_eq(it_str(r->json, "message"),
+                   "results: must be an array of 1 to 1000 items");
+  it_response_free(r);
+  json_array_remove(many, 0);
+  free(text);
+  text = json_dumps(wrap, JSON_COMPACT);
+  json_decref(wrap);
+  r = canned(&srv, "DELETE", MODEL2, NULL);
+  ck_assert_int_eq(json_integer_value(json_object_get(r->json, "cleared")), 1);
+  it_response_free(r);
+  for (int i = 0; i < 10; i++) {
+    r = canned(&srv, "POST", MODEL2, text);
+    EXPECT_STATUS(r, 200);
+    it_response_free(r);
+  }
+  r = canned(&srv, "POST", MODEL2, "{\"results\": [{\"status\": 500}]}");
+  EXPECT_STATUS(r, 400);
+  ck_assert_str_eq(it_str(r->json, "message"),
+                   "results: the queue of model " MODEL2
+                   " would hold 10001 results, more than 10000");
+  it_response_free(r);
+  free(text);
   /* Deleting a model takes its queue with it. */
   r = it_delete(&c, "/models/" MODEL2);
   EXPECT_STATUS(r, 200);
