@@ -44,6 +44,7 @@ typedef struct guard_settings {
   unsigned max_connections;   /* > 0 */
   unsigned max_per_address;   /* 0: no per-address limit */
   unsigned shards;            /* server threads; transitions are sharded */
+  bool tls; /* a TLS listener: cut off without the 408/503 answer */
 } guard_settings;
 
 typedef struct guard guard;
