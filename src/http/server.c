@@ -4,6 +4,7 @@
 #include "core/codec.h"
 #include "core/log.h"
 #include "http/guard.h"
+#include "http/tls.h"
 #include "routing/dispatch.h"
 
 #include <arpa/inet.h>
@@ -779,6 +780,12 @@ static void http_on_connection(void *cls, struct MHD_Connection *c,
   *socket_context = fd ? guard_open(srv->guard, fd->connect_fd,
                                     addr ? addr->client_addr : NULL)
                        : NULL;
+  if (srv->s.tls_cert_pem) {
+    const union MHD_ConnectionInfo *tls =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (tls && tls->tls_session)
+      tls_answer_plain_http(tls->tls_session);
+  }
 }
 
 /* Room for the open-files limit: connections, plus what cut-off ones take

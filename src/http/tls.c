@@ -1,5 +1,6 @@
 #include "http/tls.h"
 
+#include "core/errors.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -8,10 +9,12 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -379,6 +382,92 @@ bool tls_self_signed(const char *base, tls_material *out, char *err,
   if (tls_reuse(out))
     return true;
   return tls_make(out, err, errlen);
+}
+
+/* ---- a plain HTTP request on the HTTPS port ----
+ * Until the first look the session's receive pointer is the session itself
+ * (its send side still holds the socket), so the first pull can tell the
+ * socket and settle the session back onto it. */
+
+static ssize_t tls_recv(gnutls_transport_ptr_t p, void *buf, size_t len) {
+  return recv((int)(intptr_t)p, buf, len, 0);
+}
+
+static int tls_wait(int fd, unsigned ms) {
+  struct pollfd pf = {fd, POLLIN, 0};
+  return poll(&pf, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+}
+
+static int tls_recv_timeout(gnutls_transport_ptr_t p, unsigned ms) {
+  return tls_wait((int)(intptr_t)p, ms);
+}
+
+static int tls_socket_of(gnutls_transport_ptr_t p) {
+  int recv_fd = -1, send_fd = -1;
+  gnutls_transport_get_int2((gnutls_session_t)p, &recv_fd, &send_fd);
+  return send_fd;
+}
+
+static int tls_first_timeout(gnutls_transport_ptr_t p, unsigned ms) {
+  return tls_wait(tls_socket_of(p), ms);
+}
+
+/* The answer, then the end of our side; what the client sent is read
+ * first so that the close that follows is not a reset that could lose the
+ * answer. */
+static void tls_refuse_plain(int fd) {
+  char sink[4096];
+  size_t drained = 0;
+  ssize_t n;
+  while (drained < 65536 && (n = recv(fd, sink, sizeof sink, MSG_DONTWAIT)) > 0)
+    drained += (size_t)n;
+  static const char body[] =
+      "{\"message\":\"this port serves HTTPS only: send the request with "
+      "https://, or to the plain HTTP port (--plain-port) when there is "
+      "one\"}";
+  char answer[512];
+  int len = snprintf(answer, sizeof answer,
+                     "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\n"
+                     "Access-Control-Allow-Origin: *\r\nConnection: close\r\n"
+                     "Content-Length: %zu\r\n\r\n%s",
+                     err_status(ERR_BAD_REQUEST), err_message(ERR_BAD_REQUEST),
+                     sizeof body - 1, body);
+  if (len > 0 && (size_t)len < sizeof answer)
+    (void)send(fd, answer, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+  (void)shutdown(fd, SHUT_WR);
+  log_msg(LOG_INFO, "- - %u (plain HTTP on the HTTPS port)",
+          err_status(ERR_BAD_REQUEST));
+}
+
+static ssize_t tls_first_pull(gnutls_transport_ptr_t p, void *buf, size_t len) {
+  gnutls_session_t session = p;
+  int fd = tls_socket_of(p);
+  unsigned char first = 0;
+  ssize_t n = recv(fd, &first, 1, MSG_PEEK);
+  if (n <= 0)
+    return n; /* nothing yet (errno EAGAIN) or closed: look again later */
+  /* A TLS record starts with its type (22 for a handshake); an HTTP
+   * request with its method, a token of capital letters. */
+  if (first >= 'A' && first <= 'Z') {
+    tls_refuse_plain(fd);
+    errno = ECONNRESET;
+    return -1;
+  }
+  gnutls_transport_set_int(session, fd);
+  gnutls_transport_set_pull_function(session, tls_recv);
+  gnutls_transport_set_pull_timeout_function(session, tls_recv_timeout);
+  return recv(fd, buf, len, 0);
+}
+
+void tls_answer_plain_http(void *session) {
+  gnutls_session_t s = session;
+  int recv_fd = -1, send_fd = -1;
+  gnutls_transport_get_int2(s, &recv_fd, &send_fd);
+  if (send_fd < 0)
+    return;
+  gnutls_transport_set_ptr2(s, s, (gnutls_transport_ptr_t)(intptr_t)send_fd);
+  gnutls_transport_set_pull_function(s, tls_first_pull);
+  gnutls_transport_set_pull_timeout_function(s, tls_first_timeout);
 }
 
 void tls_material_free(tls_material *m) {

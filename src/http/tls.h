@@ -43,6 +43,14 @@ bool tls_load(const char *cert_path, const char *key_path, tls_material *out,
 bool tls_self_signed(const char *base, tls_material *out, char *err,
                      size_t errlen);
 
+/* Called for each new connection of an HTTPS listener with its GnuTLS
+ * session (gnutls_session_t) before the handshake: when the first bytes
+ * are a plain HTTP request instead of a TLS handshake, the client is
+ * answered in plain HTTP, 400 {"message"} saying the port serves HTTPS,
+ * and the handshake fails (the connection closes). Everything after the
+ * first look goes straight to the socket. */
+void tls_answer_plain_http(void *session);
+
 /* Frees the PEM text (out of a failed call too); the files stay. */
 void tls_material_free(tls_material *m);
 
