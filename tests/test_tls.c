@@ -437,6 +437,105 @@ START_TEST(test_bad_flags_stop_startup) {
 }
 END_TEST
 
+/* A docker transition's command over HTTPS, as the SDK does it: the token
+ * from https://$LAS_AUTH_ENDPOINT/token, the execution read and completed
+ * at $LAS_API_ENDPOINT, the certificate trusted through the CA variables
+ * the emulator sets (curl reads CURL_CA_BUNDLE, the SDK REQUESTS_CA_BUNDLE). */
+static const char worker_script[] =
+    "#!/bin/sh\n"
+    "[ \"$REQUESTS_CA_BUNDLE\" = \"$CURL_CA_BUNDLE\" ] && "
+    "[ -f \"$REQUESTS_CA_BUNDLE\" ] && echo \"ca ok\"\n"
+    "echo \"auth=$LAS_AUTH_ENDPOINT api=$LAS_API_ENDPOINT\"\n"
+    "tok=$(curl -sS -X POST -u \"$LAS_CLIENT_ID:$LAS_CLIENT_SECRET\" "
+    "-H 'Content-Type: application/x-www-form-urlencoded' "
+    "\"https://$LAS_AUTH_ENDPOINT/token?grant_type=client_credentials\" | "
+    "sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')\n"
+    "url=\"$LAS_API_ENDPOINT/transitions/$TRANSITION_ID/executions/"
+    "$EXECUTION_ID\"\n"
+    "echo \"read $(curl -sS -o /dev/null -w '%{http_code}' \"$url\" "
+    "-H \"Authorization: Bearer $tok\")\"\n"
+    "echo \"patched $(curl -sS -o /dev/null -w '%{http_code}' -X PATCH "
+    "\"$url\" -H \"Authorization: Bearer $tok\" "
+    "-H 'Content-Type: application/json' "
+    "-d '{\"status\": \"succeeded\", \"output\": {}}')\"\n";
+
+/* The messages of an execution's log, one per line. */
+static char *log_text(const it_session *s, const json_t *exec) {
+  it_response *r = it_get(s, "/logs/%s", it_str(exec, "logId"));
+  EXPECT_STATUS(r, 200);
+  size_t i;
+  json_t *ev;
+  size_t cap = 1, len = 0;
+  json_array_foreach(json_object_get(r->json, "events"), i, ev) cap +=
+      strlen(it_str(ev, "message") ? it_str(ev, "message") : "") + 1;
+  char *text = calloc(1, cap);
+  json_array_foreach(json_object_get(r->json, "events"), i, ev) {
+    const char *m = it_str(ev, "message");
+    len += (size_t)sprintf(text + len, "%s\n", m ? m : "");
+  }
+  it_response_free(r);
+  return text;
+}
+
+START_TEST(test_docker_command_over_https) {
+  char dir[256];
+  const char *tmp = getenv("TMPDIR");
+  snprintf(dir, sizeof dir, "%s/las-tlscmd-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char worker[320], map[400];
+  snprintf(worker, sizeof worker, "%s/worker.sh", dir);
+  ck_assert(write_all(worker, worker_script));
+  snprintf(map, sizeof map, "example/sdk=sh %s", worker);
+  it_server srv;
+  start_tls(&srv, (const char *const[]){"--docker-mode", "command",
+                                        "--docker-command", map, NULL});
+  it_session s;
+  sdk_login(&srv, &s);
+  it_response *r =
+      it_send(&s, "POST",
+              json_pack("{s:s, s:{s:s}}", "transitionType", "docker",
+                        "parameters", "imageUrl", "example/sdk"),
+              "/transitions");
+  EXPECT_STATUS(r, 200);
+  char tid[96];
+  snprintf(tid, sizeof tid, "%s", it_str(r->json, "transitionId"));
+  it_response_free(r);
+  r = it_send(&s, "POST", json_object(), "/transitions/%s/executions", tid);
+  EXPECT_STATUS(r, 200);
+  char eid[128];
+  snprintf(eid, sizeof eid, "%s", it_str(r->json, "executionId"));
+  it_response_free(r);
+  json_t *exec = NULL;
+  for (int64_t t0 = it_now_ms(); it_now_ms() - t0 < 30000; usleep(50000)) {
+    r = it_get(&s, "/transitions/%s/executions/%s", tid, eid);
+    EXPECT_STATUS(r, 200);
+    if (strcmp(it_str(r->json, "status"), "running") != 0) {
+      exec = json_incref(r->json);
+      it_response_free(r);
+      break;
+    }
+    it_response_free(r);
+  }
+  ck_assert_ptr_nonnull(exec);
+  char *text = log_text(&s, exec);
+  ck_assert_msg(strcmp(it_str(exec, "status"), "succeeded") == 0, "%s: %s",
+                it_str(exec, "status"), text);
+  char want[200];
+  snprintf(want, sizeof want, "auth=127.0.0.1:%u api=https://127.0.0.1:%u/v1",
+           srv.port, srv.port);
+  ck_assert_msg(strstr(text, want), "%s", text);
+  ck_assert_msg(strstr(text, "ca ok\n"), "%s", text);
+  ck_assert_msg(strstr(text, "read 200\n"), "%s", text);
+  ck_assert_msg(strstr(text, "patched 200\n"), "%s", text);
+  free(text);
+  json_decref(exec);
+  ck_assert_int_eq(it_server_stop(&srv), 0);
+  it_server_cleanup(&srv);
+  unlink(worker);
+  ck_assert(it_remove_tree(dir));
+}
+END_TEST
+
 /* --public-url wins in what is printed; the SDK form over https. */
 START_TEST(test_public_url_printed) {
   it_server srv;
@@ -492,6 +591,7 @@ static Suite *tls_suite(void) {
   tcase_add_test(tc, test_certificate_reused_and_given);
   tcase_add_test(tc, test_bad_flags_stop_startup);
   tcase_add_test(tc, test_public_url_printed);
+  tcase_add_test(tc, test_docker_command_over_https);
   suite_add_tcase(s, tc);
   return s;
 }
