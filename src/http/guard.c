@@ -150,11 +150,10 @@ static void guard_kick(guard *g, int64_t at_us) {
  * (it is reading a request head or body, or has not started). Not on a TLS
  * listener: plain bytes there would be a broken TLS record, and the TLS
  * session is libmicrohttpd's; the socket is only shut down. */
-static void guard_answer(const guard *g, int fd, err_code code,
-                         const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void guard_answer(const guard *g, int fd, err_code code,
-                         const char *fmt, ...) {
+static void guard_answer(const guard *g, int fd, err_code code, const char *fmt,
+                         ...) __attribute__((format(printf, 4, 5)));
+static void guard_answer(const guard *g, int fd, err_code code, const char *fmt,
+                         ...) {
   if (g->s.tls)
     return;
   char msg[200];
