@@ -311,6 +311,15 @@ START_TEST(test_certificate_reused_and_given) {
   it_response_free(r);
   ck_assert_int_eq(it_server_stop(&given), 0);
   it_server_cleanup(&given);
+
+  /* Files that are not a good pair any more are replaced. */
+  ck_assert(write_all(srv.ca_file, "-----BEGIN CERTIFICATE-----\nx\n"));
+  ck_assert(it_server_restart(&srv));
+  ck_assert_ptr_nonnull(strstr(srv.banner, "(self-signed, made now)"));
+  r = it_request_send(&srv, &(it_request){.method = "GET", .path = "/health"});
+  EXPECT_STATUS(r, 200);
+  it_response_free(r);
+  ck_assert_int_eq(it_server_stop(&srv), 0);
   it_server_cleanup(&srv);
   free(first);
   free(second);

@@ -144,21 +144,32 @@ static bool tls_is_self_signed(gnutls_x509_crt_t crt) {
   return gnutls_x509_crt_check_issuer(crt, crt) != 0;
 }
 
+/* Reads both files into out and parses them into p (freed by the caller
+ * with tls_parsed_free, also on failure); messages name these flags. */
+static bool tls_read_parse(const char *cert_flag, const char *key_flag,
+                           tls_material *out, tls_parsed *p, char *err,
+                           size_t errlen) {
+  memset(p, 0, sizeof *p);
+  out->cert_pem = tls_read_file(cert_flag, out->cert_path, err, errlen);
+  if (!out->cert_pem)
+    return false;
+  out->key_pem = tls_read_file(key_flag, out->key_path, err, errlen);
+  if (!out->key_pem)
+    return false;
+  if (!tls_parse(cert_flag, key_flag, out, p, err, errlen))
+    return false;
+  out->self_signed = tls_is_self_signed(p->crts[0]);
+  return true;
+}
+
 bool tls_load(const char *cert_path, const char *key_path, tls_material *out,
               char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   snprintf(out->cert_path, sizeof out->cert_path, "%s", cert_path);
   snprintf(out->key_path, sizeof out->key_path, "%s", key_path);
-  out->cert_pem = tls_read_file("--tls-cert", cert_path, err, errlen);
-  if (!out->cert_pem)
-    return false;
-  out->key_pem = tls_read_file("--tls-key", key_path, err, errlen);
-  if (!out->key_pem)
-    return false;
   tls_parsed p;
-  bool ok = tls_parse("--tls-cert", "--tls-key", out, &p, err, errlen);
+  bool ok = tls_read_parse("--tls-cert", "--tls-key", out, &p, err, errlen);
   if (ok) {
-    out->self_signed = tls_is_self_signed(p.crts[0]);
     time_t now = time(NULL);
     time_t from = gnutls_x509_crt_get_activation_time(p.crts[0]);
     time_t until = gnutls_x509_crt_get_expiration_time(p.crts[0]);
@@ -203,36 +214,28 @@ static bool tls_names_local(gnutls_x509_crt_t crt) {
 static bool tls_reuse(tls_material *m) {
   if (access(m->cert_path, F_OK) != 0 || access(m->key_path, F_OK) != 0)
     return false;
-  char err[512];
-  tls_material old;
-  if (!tls_load(m->cert_path, m->key_path, &old, err, sizeof err)) {
-    log_msg(LOG_WARN, "--tls-self-signed: making new files: %s", err);
-    tls_material_free(&old);
-    return false;
-  }
+  char err[1400];
   tls_parsed p;
-  bool ok = tls_parse("--tls-self-signed", "--tls-self-signed", &old, &p, err,
-                      sizeof err);
+  bool ok = tls_read_parse("--tls-self-signed", "--tls-self-signed", m, &p, err,
+                           sizeof err);
   if (ok) {
     time_t now = time(NULL);
-    ok = old.self_signed && p.n_crts == 1 && tls_names_local(p.crts[0]) &&
+    ok = m->self_signed && p.n_crts == 1 && tls_names_local(p.crts[0]) &&
          gnutls_x509_crt_get_activation_time(p.crts[0]) <= now &&
          gnutls_x509_crt_get_expiration_time(p.crts[0]) > now + tls_margin_s;
     if (!ok)
-      log_msg(LOG_WARN,
-              "--tls-self-signed: %s is not one for localhost valid for "
-              "another day; making a new one",
-              m->cert_path);
+      snprintf(err, sizeof err,
+               "--tls-self-signed: %s is not a self-signed certificate for "
+               "localhost, 127.0.0.1 and ::1 valid for another day",
+               m->cert_path);
   }
   tls_parsed_free(&p);
   if (!ok) {
-    tls_material_free(&old);
-    return false;
+    log_msg(LOG_WARN, "%s; making a new one", err);
+    tls_material_free(m);
+    m->self_signed = false;
   }
-  m->cert_pem = old.cert_pem;
-  m->key_pem = old.key_pem;
-  m->self_signed = true;
-  return true;
+  return ok;
 }
 
 /* Writes text to path through a temporary file renamed over it, so a
