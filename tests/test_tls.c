@@ -7,6 +7,7 @@
 #include "it_client.h"
 
 #include <check.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -249,6 +250,54 @@ START_TEST(test_plain_request_to_tls_port) {
   EXPECT_STATUS(r, 200);
   it_response_free(r);
   close(idle);
+  ck_assert_int_eq(it_server_stop(&srv), 0);
+  it_server_cleanup(&srv);
+}
+END_TEST
+
+/* A client that connects (TLS handshake done) ahead of its request is not
+ * taken for a trickling request: the request it sends well after several
+ * header timeouts is served on that connection. */
+START_TEST(test_idle_after_handshake) {
+  it_server srv;
+  start_tls(&srv, (const char *const[]){"--header-timeout-ms", "200", NULL});
+  CURL *curl = curl_easy_init();
+  ck_assert_ptr_nonnull(curl);
+  char url[128];
+  snprintf(url, sizeof url, "%s/", srv.base_url);
+  curl_easy_setopt(curl, CURLOPT_URL, url);
+  curl_easy_setopt(curl, CURLOPT_CAINFO, srv.ca_file);
+  curl_easy_setopt(curl, CURLOPT_CONNECT_ONLY, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+  ck_assert_int_eq(curl_easy_perform(curl), CURLE_OK);
+  usleep(900 * 1000); /* four header timeouts */
+  curl_socket_t sock = CURL_SOCKET_BAD;
+  ck_assert_int_eq(curl_easy_getinfo(curl, CURLINFO_ACTIVESOCKET, &sock),
+                   CURLE_OK);
+  static const char req[] =
+      "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  size_t sent = 0;
+  ck_assert_int_eq(curl_easy_send(curl, req, sizeof req - 1, &sent), CURLE_OK);
+  ck_assert_uint_eq(sent, sizeof req - 1);
+  char buf[1024];
+  size_t used = 0;
+  CURLcode rc = CURLE_AGAIN;
+  for (int64_t t0 = it_now_ms(); it_now_ms() - t0 < 5000;) {
+    size_t n = 0;
+    rc = curl_easy_recv(curl, buf + used, sizeof buf - used - 1, &n);
+    if (rc == CURLE_AGAIN) {
+      struct pollfd p = {(int)sock, POLLIN, 0};
+      poll(&p, 1, 200);
+      continue;
+    }
+    if (rc != CURLE_OK || n == 0 || used + n + 1 >= sizeof buf)
+      break;
+    used += n;
+  }
+  buf[used] = '\0';
+  curl_easy_cleanup(curl);
+  ck_assert_msg(strncmp(buf, "HTTP/1.1 200 ", 13) == 0, "got (%d): %s", rc,
+                buf);
   ck_assert_int_eq(it_server_stop(&srv), 0);
   it_server_cleanup(&srv);
 }
@@ -597,6 +646,7 @@ static Suite *tls_suite(void) {
   tcase_add_test(tc, test_endpoints_reachable);
   tcase_add_test(tc, test_sdk_session_over_https);
   tcase_add_test(tc, test_plain_request_to_tls_port);
+  tcase_add_test(tc, test_idle_after_handshake);
   tcase_add_test(tc, test_certificate_reused_and_given);
   tcase_add_test(tc, test_bad_flags_stop_startup);
   tcase_add_test(tc, test_public_url_printed);

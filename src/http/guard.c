@@ -412,8 +412,11 @@ guard_conn *guard_open(guard *g, int fd, const struct sockaddr *addr) {
     return c;
   }
   pthread_mutex_lock(&c->shard->mu);
-  /* A new connection has received nothing yet that anyone has read. */
-  c->baseline = true;
+  /* A new connection has received nothing yet that anyone has read. On a
+   * TLS listener the handshake comes first and is no request: the first
+   * look only takes the baseline, as on a kept-alive connection (a client
+   * that connects ahead of its first request is not cut off). */
+  c->baseline = !g->s.tls;
   c->bytes_seen = 0;
   int64_t at = clock_mono_us() + g->head_us;
   bool first = guard_set_list(c, GL_IDLE, at);
