@@ -55,7 +55,8 @@ static char *tls_read_file(const char *flag, const char *path, char *err,
     free(buf);
     return NULL;
   }
-  return buf;
+  char *fit = realloc(buf, n + 1); /* it is kept while the server runs */
+  return fit ? fit : buf;
 }
 
 static gnutls_datum_t tls_datum(const char *text) {
