@@ -94,9 +94,21 @@ int main(int argc, char **argv) {
   if (!transitions_configure(cfg.docker_mode, cfg.docker_commands,
                              cfg.docker_commands_file, err, sizeof err))
     return main_fail(err);
-  if (!schemas_init(err, sizeof err))
+  /* Given certificate files are checked before anything is written: a
+   * start that fails on them leaves no database behind. */
+  tls_material tls = {0};
+  bool use_tls = cfg.tls_cert[0] || cfg.tls_self_signed;
+  if (cfg.tls_cert[0] &&
+      !tls_load(cfg.tls_cert, cfg.tls_key, &tls, err, sizeof err)) {
+    tls_material_free(&tls);
     return main_fail(err);
+  }
+  if (!schemas_init(err, sizeof err)) {
+    tls_material_free(&tls);
+    return main_fail(err);
+  }
   if (!store_global_open(cfg.db_path, err, sizeof err)) {
+    tls_material_free(&tls);
     schemas_free();
     return main_fail(err);
   }
@@ -104,6 +116,7 @@ int main(int argc, char **argv) {
   bootstrap_info boot;
   if (!db || !paging_init(db, err, sizeof err) ||
       !bootstrap_run(&cfg, &boot, err, sizeof err)) {
+    tls_material_free(&tls);
     store_global_close();
     schemas_free();
     return main_fail(db ? err : "cannot open the database");
@@ -121,8 +134,7 @@ int main(int argc, char **argv) {
   control_on_reset(seed_on_reset, NULL);
   control_on_reset(canned_on_reset, NULL);
   auth_set_default_principal(&boot.principal);
-  dispatch_settings ds = {cfg.no_auth, cfg.validate_responses,
-                         cfg.admin_token};
+  dispatch_settings ds = {cfg.no_auth, cfg.validate_responses, cfg.admin_token};
   dispatch_configure(&ds);
 
   engine_set_processing_delay_ms(cfg.processing_delay_ms);
@@ -132,6 +144,7 @@ int main(int argc, char **argv) {
   transition_exec_set_end_hook(scheduler_transition_ended);
   store_set_job_hook(engine_wake);
   if (!transitions_start(err, sizeof err) || !engine_start(err, sizeof err)) {
+    tls_material_free(&tls);
     transitions_stop();
     store_global_close();
     schemas_free();
@@ -140,12 +153,8 @@ int main(int argc, char **argv) {
 
   /* The self-signed certificate lives beside the database (a throw-away
    * database's is removed with it at exit). */
-  tls_material tls = {0};
-  bool use_tls = cfg.tls_cert[0] || cfg.tls_self_signed;
-  if ((cfg.tls_cert[0] &&
-       !tls_load(cfg.tls_cert, cfg.tls_key, &tls, err, sizeof err)) ||
-      (cfg.tls_self_signed &&
-       !tls_self_signed(store_global_path(), &tls, err, sizeof err))) {
+  if (cfg.tls_self_signed &&
+      !tls_self_signed(store_global_path(), &tls, err, sizeof err)) {
     tls_material_free(&tls);
     engine_stop();
     transitions_stop();
@@ -204,9 +213,11 @@ int main(int argc, char **argv) {
   snprintf(host, sizeof host, shown_host, cfg.host);
   printf("las-emulator listening on %s://%s:%u (also under /v1)\n",
          use_tls ? "https" : "http", host, http_port(srv));
-  if (plain)
-    printf("plain HTTP also on http://%s:%u (--plain-port)\n", host,
-           http_port(plain));
+  if (plain) {
+    http_endpoints plain_ep;
+    http_endpoints_make(NULL, false, cfg.host, http_port(plain), &plain_ep);
+    printf("plain HTTP also on %s (--plain-port)\n", plain_ep.base);
+  }
   if (use_tls)
     printf("TLS certificate: %s%s\n", tls.cert_path,
            !cfg.tls_self_signed ? ""
@@ -233,6 +244,12 @@ int main(int argc, char **argv) {
   http_endpoints shown, local;
   http_endpoints_make(cfg.public_url, use_tls, cfg.host, http_port(srv),
                       &shown);
+  if (cfg.public_url[0] && shown.https != use_tls)
+    log_msg(LOG_WARN,
+            "--public-url %s says %s, but --port serves %s: clients told "
+            "this URL will fail",
+            cfg.public_url, shown.https ? "https" : "http",
+            use_tls ? "HTTPS" : "plain HTTP");
   main_print_var("LAS_AUTH_ENDPOINT", shown.auth);
   main_print_var("LAS_API_ENDPOINT", shown.api);
   if (use_tls && tls.self_signed)
