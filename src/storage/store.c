@@ -238,7 +238,7 @@ static store *store_connect(char *err, size_t errlen) {
     if (access(store_path, F_OK) == 0 ? access(store_path, W_OK) != 0
                                       : access(dir, W_OK) != 0)
       sys = errno;
-    char hint[128] = "";
+    char hint[sizeof dir + 64] = "";
     if (sys == EACCES || sys == EPERM || sys == EROFS)
       snprintf(hint, sizeof hint,
                " (%s: the file and its folder must be writable by uid %u)",
