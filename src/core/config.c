@@ -56,6 +56,9 @@ static const opt_spec config_opts[] = {
     OPT("--docker-command", "LAS_DOCKER_COMMAND", OPT_LIST, docker_commands, "IMAGE=COMMAND: the command line (run with /bin/sh -c) of an image in --docker-mode command; repeatable; IMAGE * maps every other image"),
     OPT("--docker-commands", "LAS_DOCKER_COMMANDS", OPT_STR, docker_commands_file, "a JSON file {\"IMAGE\": \"COMMAND\", ...} of more mappings (--docker-command wins for the same image)"),
     OPT("--allowances", "LAS_ALLOWANCES", OPT_STR, allowances, "organization allowances, e.g. monthlyNumberOfDocumentsAllowed=100,numberOfModelsAllowed=5 (defaults are generous)"),
+    OPT("--id-seed", "LAS_ID_SEED", OPT_STR, id_seed, "deterministic ids and tokens from the start: the same requests give the same ids run after run (0 to 9223372036854775807; for tests: the values are predictable)"),
+    OPT("--snapshot-on-exit", "LAS_SNAPSHOT_ON_EXIT", OPT_STR, snapshot_on_exit, "write a snapshot of the whole state to this file at a clean stop (SIGTERM, SIGINT)"),
+    OPT("--restore-snapshot", "LAS_RESTORE_SNAPSHOT", OPT_STR, restore_snapshot, "start from this snapshot: it replaces what --db holds (migrations applied), then the bootstrap runs as on any start"),
     OPT("--client-id", "LAS_CLIENT_ID", OPT_STR, client_id, "bootstrap app client id (generated when unset)"),
     OPT("--client-secret", "LAS_CLIENT_SECRET", OPT_STR, client_secret, "bootstrap app client secret (generated when unset)"),
     OPT("--api-key", "LAS_API_KEY", OPT_STR, api_key, "bootstrap api key (generated when unset)"),
@@ -192,6 +195,18 @@ config_result config_load(config *cfg, int argc, char **argv, char *err,
     }
     if (!config_set(cfg, o, value, err, errlen))
       return CONFIG_ERROR;
+  }
+  if (cfg->id_seed[0]) {
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(cfg->id_seed, &end, 10);
+    if (cfg->id_seed[0] < '0' || cfg->id_seed[0] > '9' || *end || errno ||
+        v > (unsigned long long)INT64_MAX) {
+      snprintf(err, errlen, "--id-seed must be an integer from 0 to %lld",
+               (long long)INT64_MAX);
+      return CONFIG_ERROR;
+    }
+    cfg->id_seed_value = v;
   }
   if (cfg->port > 65535) {
     snprintf(err, errlen, "--port must be from 0 to 65535");

@@ -41,6 +41,13 @@ typedef struct config {
   char docker_mode[16];
   char docker_commands[16384];
   char docker_commands_file[1024];
+  /* Deterministic ids from the start (--id-seed; 0 to 2^63-1): the text,
+   * and the number when id_seed[0] is set. */
+  char id_seed[32];
+  uint64_t id_seed_value;
+  /* Snapshots: written at a clean stop, restored at start. */
+  char snapshot_on_exit[1024];
+  char restore_snapshot[1024];
   /* Bootstrap credentials; empty means "generate". */
   char client_id[256];
   char client_secret[256];

@@ -440,7 +440,10 @@ store_status transition_launch_job(store *s, const store_job *job,
       envp[i] = json_string_value(json_array_get(env, i));
     const char *argv[] = {"/bin/sh", "-c", command, NULL};
     char tag[160];
-    snprintf(tag, sizeof tag, "%s %s", job->org_id,
+    /* The data's generation too: a command killed by a reset must not
+     * record its end in what replaced its execution. */
+    snprintf(tag, sizeof tag, "%llu %s %s",
+             (unsigned long long)store_state_generation(), job->org_id,
              json_string_value(json_object_get(body, "logId")));
     char line[1200];
     snprintf(line, sizeof line, "running /bin/sh -c '%s' for image %s", command,
@@ -479,6 +482,11 @@ typedef struct {
 } exec_cmd_ctx;
 
 static bool exec_parse_tag(const char *tag, exec_cmd_ctx *c) {
+  char *rest = NULL;
+  unsigned long long gen = strtoull(tag, &rest, 10);
+  if (rest == tag || *rest != ' ' || gen != store_state_generation())
+    return false;
+  tag = rest + 1;
   const char *space = strchr(tag, ' ');
   if (!space || (size_t)(space - tag) >= sizeof c->org_id)
     return false;
