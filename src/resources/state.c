@@ -76,8 +76,11 @@ static store_status state_reset_tx(store *s, void *arg) {
       snprintf(cfg.api_key, sizeof cfg.api_key, "%s", old->api_key);
     unknown_secret = !cfg.client_secret[0] && old->client_id[0];
   }
-  store_status st =
-      store_state_wipe(s, old->client_id[0] ? old->client_id : NULL);
+  /* With a seed the sequence repeats what it made since the last start
+   * over, tokens included: kept tokens would collide with the ones it
+   * makes again (a client logging in again gets the same token back). */
+  store_status st = store_state_wipe(
+      s, !seeded && old->client_id[0] ? old->client_id : NULL);
   if (st != STORE_ONE)
     return st;
   /* A new paging key: positions of the old data mean nothing now, and its
@@ -91,7 +94,7 @@ static store_status state_reset_tx(store *s, void *arg) {
              "client");
   if (st != STORE_ONE)
     return st;
-  if (state_same_client(&ctx->info, old)) {
+  if (!seeded && state_same_client(&ctx->info, old)) {
     st = store_state_put_back(s, unknown_secret);
     if (st == STORE_ONE && unknown_secret) {
       /* The secret was stored hashed only: it stays as it was, unknown. */

@@ -12,8 +12,9 @@
  * id seed the sequence restarts at the seed and the bootstrap is made as a
  * fresh start with that seed makes it (same ids and, when generated, the
  * same credentials when the seed was set at start), so a test that resets
- * gets the same ids each time; the bootstrap client's tokens stay valid
- * when its ids come out the same. Everything else is deleted. */
+ * gets the same ids each time; tokens go too (the sequence would make
+ * them again: a client that logs in again gets the same token as after
+ * the previous reset). Everything else is deleted. */
 #ifndef LAS_RESOURCES_STATE_H
 #define LAS_RESOURCES_STATE_H
 
