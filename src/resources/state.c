@@ -36,6 +36,7 @@ typedef struct {
   bootstrap_info info;
   char *err;
   size_t errlen;
+  bool hook_failed; /* a control hook refused: the server's fault */
 } state_ctx;
 
 static bool state_same_client(const bootstrap_info *a,
@@ -79,8 +80,8 @@ static store_status state_reset_tx(store *s, void *arg) {
   /* With a seed the sequence repeats what it made since the last start
    * over, tokens included: kept tokens would collide with the ones it
    * makes again (a client logging in again gets the same token back). */
-  store_status st = store_state_wipe(
-      s, !seeded && old->client_id[0] ? old->client_id : NULL);
+  store_status st =
+      store_state_wipe(s, !seeded && old->client_id[0] ? old->client_id : NULL);
   if (st != STORE_ONE)
     return st;
   /* A new paging key: positions of the old data mean nothing now, and its
@@ -104,8 +105,10 @@ static store_status state_reset_tx(store *s, void *arg) {
     if (st != STORE_ONE)
       return st;
   }
-  if (!control_run_in_tx_hooks(s, false, ctx->err, ctx->errlen))
+  if (!control_run_in_tx_hooks(s, false, ctx->err, ctx->errlen)) {
+    ctx->hook_failed = true;
     return STORE_NONE;
+  }
   return STORE_ONE;
 }
 
@@ -142,7 +145,8 @@ state_result state_reset(bootstrap_info *out, char *err, size_t errlen) {
       snprintf(err, errlen, "the reset failed (%s); nothing was changed",
                st == STORE_BUSY ? "the database stayed busy"
                                 : "the database could not be written");
-    res = st == STORE_NONE ? STATE_BAD_REQUEST : STATE_FAILED;
+    res =
+        st == STORE_NONE && !ctx.hook_failed ? STATE_BAD_REQUEST : STATE_FAILED;
   }
   pthread_mutex_unlock(&state_lock);
   return res;
@@ -159,8 +163,9 @@ static store_status state_restore_fixup(store *s, void *arg) {
              "client in the snapshot");
   if (st != STORE_ONE)
     return st;
+  /* A hook that fails is the server's fault, not the file's. */
   return control_run_in_tx_hooks(s, true, ctx->err, ctx->errlen) ? STORE_ONE
-                                                                 : STORE_NONE;
+                                                                 : STORE_ERROR;
 }
 
 state_result state_restore(const char *path, const char *what,

@@ -373,7 +373,7 @@ static store_state_result state_prepare(const char *path, const char *tmp,
         snprintf(err, errlen, "%s: the restored data could not be set up",
                  what);
       store_free(s);
-      return STORE_STATE_FAILED;
+      return st == STORE_NONE ? STORE_STATE_BAD_FILE : STORE_STATE_FAILED;
     }
   }
   /* Back to one file: the install reads it from another connection. */

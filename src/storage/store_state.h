@@ -50,7 +50,9 @@ store_state_result store_state_export(const char *path, int64_t *bytes,
  * temporary database, checks that it is one of ours (an SQLite database
  * with this program's tables and no migration newer than this program's;
  * otherwise BAD_FILE, with `what` naming it in err), applies the pending
- * migrations, runs fixup (may be NULL) in a write transaction on that copy,
+ * migrations, runs fixup (may be NULL) in a write transaction on that copy
+ * (STORE_NONE from it: BAD_FILE, with its reason in err; other failures:
+ * FAILED),
  * then copies it into the live database in one backup step under the write
  * lock: every connection sees the old state or the restored one, never a
  * mixture. The generation changes and token caches are dropped. */
