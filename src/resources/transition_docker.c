@@ -441,11 +441,9 @@ store_status transition_launch_job(store *s, const store_job *job,
       envp[i] = json_string_value(json_array_get(env, i));
     const char *argv[] = {"/bin/sh", "-c", command, NULL};
     char tag[160];
-    /* The data's generation too: a command killed by a reset must not
-     * record its end in what replaced its execution. */
-    snprintf(tag, sizeof tag, "%llu %s %s",
-             (unsigned long long)store_state_generation(), job->org_id,
-             json_string_value(json_object_get(body, "logId")));
+    transition_command_tag(job->org_id,
+                           json_string_value(json_object_get(body, "logId")),
+                           tag, sizeof tag);
     char line[1200];
     snprintf(line, sizeof line, "running /bin/sh -c '%s' for image %s", command,
              image);
@@ -481,6 +479,13 @@ typedef struct {
   size_t len;
   const runner_exit *how;
 } exec_cmd_ctx;
+
+void transition_command_tag(const char *org_id, const char *log_id, char *out,
+                            size_t len) {
+  snprintf(out, len, "%llu %s %s",
+           (unsigned long long)store_state_generation(), org_id,
+           log_id ? log_id : "");
+}
 
 static bool exec_parse_tag(const char *tag, exec_cmd_ctx *c) {
   char *rest = NULL;
