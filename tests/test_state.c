@@ -228,6 +228,76 @@ START_TEST(test_reset_under_concurrent_requests) {
 }
 END_TEST
 
+/* Running, neither gone nor a zombie waiting to be reaped. */
+static bool process_running(long pid) {
+  char path[64], stat[256];
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return false;
+  size_t n = fread(stat, 1, sizeof stat - 1, f);
+  fclose(f);
+  stat[n] = '\0';
+  const char *close_paren = strrchr(stat, ')');
+  return close_paren && close_paren[1] == ' ' && close_paren[2] != 'Z';
+}
+
+START_TEST(test_reset_kills_running_commands) {
+  char pidfile[128], command[256];
+  snprintf(pidfile, sizeof pidfile, "/tmp/las-state-cmd-%d.pid", (int)getpid());
+  unlink(pidfile);
+  snprintf(command, sizeof command,
+           "example/sleeper=echo $$ > %s; exec sleep 300", pidfile);
+  const char *const args[] = {"--docker-mode", "command", "--docker-command",
+                              command, NULL};
+  it_server srv;
+  ck_assert(it_server_start(&srv, args));
+  it_session s;
+  ck_assert(it_login_bootstrap(&srv, &s));
+  it_response *r =
+      it_send(&s, "POST",
+              json_pack("{s:s, s:{s:s}}", "transitionType", "docker",
+                        "parameters", "imageUrl", "example/sleeper"),
+              "/transitions");
+  EXPECT_STATUS(r, 200);
+  char tid[64];
+  snprintf(tid, sizeof tid, "%s", it_str(r->json, "transitionId"));
+  it_response_free(r);
+  r = it_send(&s, "POST", json_pack("{s:{}}", "input"),
+              "/transitions/%s/executions", tid);
+  EXPECT_STATUS(r, 200);
+  it_response_free(r);
+  long pid = 0;
+  for (int i = 0; i < 200 && pid <= 0; i++) {
+    FILE *f = fopen(pidfile, "r");
+    if (f) {
+      if (fscanf(f, "%ld", &pid) != 1)
+        pid = 0;
+      fclose(f);
+    }
+    if (pid <= 0)
+      usleep(50000);
+  }
+  ck_assert_msg(pid > 0, "the command did not start");
+  ck_assert(process_running(pid));
+  reset_ok(&srv);
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; i++) {
+    gone = !process_running(pid);
+    if (!gone)
+      usleep(50000);
+  }
+  ck_assert_msg(gone, "the command %ld still runs after the reset", pid);
+  unlink(pidfile);
+  /* Its end is not recorded anywhere: nothing of the old data is back. */
+  usleep(200000);
+  expect_bootstrap_only(&s);
+  ck_assert_uint_eq(list_size(&s, "/logs", "logs"), 0);
+  ck_assert_int_eq(it_server_stop(&srv), 0);
+  it_server_cleanup(&srv);
+}
+END_TEST
+
 typedef struct {
   const it_session *s;
   int from, to;
@@ -922,6 +992,7 @@ static Suite *state_suite(void) {
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, test_reset_under_concurrent_requests);
   tcase_add_test(tc, test_reset_of_ten_thousand_documents);
+  tcase_add_test(tc, test_reset_kills_running_commands);
   tcase_add_test(tc, test_snapshot_round_trip_under_concurrent_writes);
   tcase_add_test(tc, test_restore_of_a_bad_file);
   tcase_add_test(tc, test_snapshot_flags);
