@@ -654,6 +654,13 @@ START_TEST(test_restore_of_a_bad_file) {
   r = it_request_send(&srv, &rq);
   EXPECT_STATUS(r, 400);
   it_response_free(r);
+  /* Never over the live database. */
+  snprintf(body, sizeof body, "{\"path\": \"%s\"}", srv.db);
+  r = control(&srv, "POST", "/_emulator/snapshots", body);
+  EXPECT_STATUS(r, 400);
+  ck_assert_msg(strstr(message(r), "is the emulator's own database") != NULL,
+                "%s", r->body);
+  it_response_free(r);
   /* Writing to a place that cannot be written. */
   r = control(&srv, "POST", "/_emulator/snapshots",
               "{\"path\": \"/nonexistent/dir/snap.db\"}");

@@ -192,8 +192,32 @@ static int64_t state_int(sqlite3 *db, const char *sql, int64_t fallback) {
   return v;
 }
 
+/* Whether path is the live database or one of its side files: a rename
+ * over it would pull the file from under every open connection. */
+static bool state_is_live(const char *path) {
+  struct stat target, live;
+  if (stat(path, &target) != 0)
+    return false;
+  static const char *const sides[] = {"", "-wal", "-shm", "-journal"};
+  char side[1200];
+  for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++) {
+    snprintf(side, sizeof side, "%s%s", store_global_path(), sides[i]);
+    if (stat(side, &live) == 0 && live.st_dev == target.st_dev &&
+        live.st_ino == target.st_ino)
+      return true;
+  }
+  return false;
+}
+
 store_state_result store_state_export(const char *path, int64_t *bytes,
                                       char *err, size_t errlen) {
+  if (state_is_live(path)) {
+    snprintf(err, errlen,
+             "path: %s is the emulator's own database (or one of its files); "
+             "a snapshot goes to another file",
+             path);
+    return STORE_STATE_BAD_FILE;
+  }
   char tmp[1100];
   if (!state_temp_beside(path, "part", tmp, sizeof tmp)) {
     snprintf(err, errlen, "path: cannot write %s: %s", path, strerror(errno));
