@@ -633,6 +633,58 @@ START_TEST(test_restore_of_a_bad_file) {
                   "%s: %s", body, r->body);
     it_response_free(r);
   }
+  /* A snapshot of a newer version is refused; one of an older version
+   * (here without migration 007's table) is brought up to date. */
+  char newer[400], older[400];
+  snprintf(newer, sizeof newer, "%s/newer.db", srv.dir);
+  snprintf(older, sizeof older, "%s/older.db", srv.dir);
+  static const struct {
+    const char *sql;
+    const char *path_field;
+  } edits[] = {
+      {"INSERT INTO schema_migrations VALUES (999, '999_future.sql', 0)",
+       "newer"},
+      {"DROP TABLE workflow_executions; DELETE FROM schema_migrations WHERE "
+       "version = 7",
+       "older"},
+  };
+  for (size_t i = 0; i < 2; i++) {
+    const char *to = i == 0 ? newer : older;
+    snprintf(body, sizeof body, "{\"path\": \"%s\"}", to);
+    r = control(&srv, "POST", "/_emulator/snapshots", body);
+    EXPECT_STATUS(r, 200);
+    it_response_free(r);
+    ck_assert_int_eq(sqlite3_open(to, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, edits[i].sql, NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    r = control(&srv, "POST", "/_emulator/snapshots/restore", body);
+    if (i == 0) {
+      EXPECT_STATUS(r, 400);
+      ck_assert_str_eq(message(r),
+                       "path: is a snapshot of a newer las-emulator (schema "
+                       "version 999; this one knows up to 7)");
+    } else {
+      EXPECT_STATUS(r, 200);
+    }
+    it_response_free(r);
+  }
+  /* Restored from the older one: workflow executions work again. */
+  json_t *definition = json_pack("{s:s, s:{s:{s:s, s:b}}}", "StartAt", "P",
+                                 "States", "P", "Type", "Pass", "End", 1);
+  r = it_send(&s, "POST",
+              json_pack("{s:s, s:{s:s, s:s, s:o}}", "name", "w",
+                        "specification", "language", "ASL", "version", "1.0.0",
+                        "definition", definition),
+              "/workflows");
+  EXPECT_STATUS(r, 200);
+  char wf[64];
+  snprintf(wf, sizeof wf, "%s", it_str(r->json, "workflowId"));
+  it_response_free(r);
+  r = it_send(&s, "POST", json_pack("{s:{}}", "input"),
+              "/workflows/%s/executions", wf);
+  EXPECT_STATUS(r, 200);
+  it_response_free(r);
   /* Uploads: empty, text, a foreign database. */
   it_request rq = {.method = "PUT",
                    .path = "/_emulator/snapshot",
@@ -907,12 +959,10 @@ START_TEST(test_clock_set_and_reset) {
     /* 2100-01-01T12:00:00Z, give or take the request's own time. */
     ck_assert_msg(ms >= 4102488000000LL && ms < 4102488000000LL + 5000,
                   "%s: %lld", forms[i], (long long)ms);
-    if (i == 0) {
-      /* The bundle was due: it ran before the answer. */
-      ck_assert_int_ge(json_integer_value(json_object_get(r->json, "jobsRun")),
-                       1);
+    /* The bundle was due: it ran before the answer (here, or on the
+     * engine thread if that was awake: the answer waits for it). */
+    if (i == 0)
       ck_assert(json_real_value(json_object_get(r->json, "movedSeconds")) > 0);
-    }
     it_response_free(r);
   }
   r = it_get(&s, "/models/%s/dataBundles", model);
