@@ -635,9 +635,10 @@ START_TEST(test_restore_of_a_bad_file) {
   }
   /* A snapshot of a newer version is refused; one of an older version
    * (here without migration 007's table) is brought up to date. */
-  char newer[400], older[400];
+  char newer[400], older[400], paged[400];
   snprintf(newer, sizeof newer, "%s/newer.db", srv.dir);
   snprintf(older, sizeof older, "%s/older.db", srv.dir);
+  snprintf(paged, sizeof paged, "%s/paged.db", srv.dir);
   static const struct {
     const char *sql;
     const char *path_field;
@@ -647,9 +648,12 @@ START_TEST(test_restore_of_a_bad_file) {
       {"DROP TABLE workflow_executions; DELETE FROM schema_migrations WHERE "
        "version = 7",
        "older"},
+      /* Another page size than the live database's (which the backup
+       * into a WAL database needs): converted on the copy. */
+      {"PRAGMA page_size=8192; VACUUM", "paged"},
   };
-  for (size_t i = 0; i < 2; i++) {
-    const char *to = i == 0 ? newer : older;
+  for (size_t i = 0; i < 3; i++) {
+    const char *to = i == 0 ? newer : i == 1 ? older : paged;
     snprintf(body, sizeof body, "{\"path\": \"%s\"}", to);
     r = control(&srv, "POST", "/_emulator/snapshots", body);
     EXPECT_STATUS(r, 200);

@@ -351,7 +351,9 @@ static store_state_result state_prepare(const char *path, const char *tmp,
   }
   store_state_result res = state_check(dest, what, err, errlen);
   /* A WAL destination needs the source's page size (backup API). */
-  int64_t want = state_int(store_sqlite(store_thread()), "PRAGMA page_size", 0);
+  store *mine = store_thread();
+  int64_t want =
+      mine ? state_int(store_sqlite(mine), "PRAGMA page_size", 0) : 0;
   if (res == STORE_STATE_OK &&
       (sqlite3_exec(dest, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) !=
            SQLITE_OK ||
