@@ -161,6 +161,7 @@ struct store {
   store_parsed parsed[STORE_PARSED_SLOTS];
   bool revoked_credentials; /* in the open transaction */
   bool added_jobs;          /* in the open transaction */
+  bool replaced_state;      /* in the open transaction (a reset) */
 };
 
 enum { STORE_TX_ATTEMPTS = 8, STORE_BUSY_TIMEOUT_MS = 5000 };
@@ -262,6 +263,10 @@ sqlite3 *store_sqlite(store *s) {
 
 void store_note_credentials_revoked(store *s) {
   s->revoked_credentials = true;
+}
+
+void store_note_state_replaced(store *s) {
+  s->replaced_state = true;
 }
 
 static sqlite3_stmt *store_stmt(store *s, store_stmt_id id) {
@@ -671,6 +676,7 @@ store_status store_write_tx(store_tx_fn fn, void *arg) {
     }
     s->revoked_credentials = false;
     s->added_jobs = false;
+    s->replaced_state = false;
     result = fn(s, arg);
     if (result == STORE_ONE) {
       st = store_stmt(s, ST_COMMIT);
@@ -678,6 +684,10 @@ store_status store_write_tx(store_tx_fn fn, void *arg) {
       if (result == STORE_ONE) {
         if (s->revoked_credentials)
           atomic_fetch_add(&store_epoch, 1);
+        /* After the commit and before the write lock is released: see
+         * store_state_generation. */
+        if (s->replaced_state)
+          store_state_bump_generation();
         jobs_committed = s->added_jobs;
         if (atomic_load(&store_wal_pages) >= STORE_WAL_CAP_PAGES &&
             ++store_restart_tries % STORE_RESTART_EVERY == 1) {

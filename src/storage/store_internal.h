@@ -60,6 +60,11 @@ void store_note_jobs_added(store *s);
 /* Tells the open write transaction that it removed credentials, so that
  * caches of token lookups are dropped after it commits. */
 void store_note_credentials_revoked(store *s);
+/* Tells the open write transaction that it replaced the data (a reset):
+ * the generation of store_state.h changes when it commits, before the
+ * write lock is released. store_state_bump_generation does it. */
+void store_note_state_replaced(store *s);
+void store_state_bump_generation(void);
 
 /* For the state concern (store_state.c): a connection to another database
  * file (configured like the per-thread ones; store_free closes it), its

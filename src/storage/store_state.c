@@ -20,6 +20,10 @@ uint64_t store_state_generation(void) {
   return atomic_load(&store_state_gen);
 }
 
+void store_state_bump_generation(void) {
+  atomic_fetch_add(&store_state_gen, 1);
+}
+
 /* ---- reset ---- */
 
 /* Children before parents: the foreign keys' cascades then find nothing
@@ -96,9 +100,7 @@ store_status store_state_wipe(store *s, const char *keep_client_id) {
   }
   if (st == STORE_ONE) {
     store_note_credentials_revoked(s);
-    /* Under the write lock: a transaction that starts after this one sees
-     * the new generation, and no earlier one commits after it. */
-    atomic_fetch_add(&store_state_gen, 1);
+    store_note_state_replaced(s);
   }
   return st;
 }
@@ -425,7 +427,9 @@ static store_status state_install_fn(store *w, void *arg) {
     return STORE_ERROR;
   store_note_credentials_revoked(w);
   store_note_jobs_added(w);
-  atomic_fetch_add(&store_state_gen, 1);
+  /* Committed (the backup step is its own transaction), and the write
+   * lock still held: see store_state_generation. */
+  store_state_bump_generation();
   return STORE_ONE;
 }
 

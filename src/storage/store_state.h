@@ -10,12 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Changes whenever a reset or a restore replaces the data, inside the
- * replacing transaction (under the write lock): a write transaction that
- * sees the value it read before it authenticated its request knows that
- * the principal it acts for still belongs to the data it writes. Caches of
- * data that ids may come back for (deterministic ids make that possible
- * after a reset) compare it too. Starts at 1. */
+/* Changes whenever a reset or a restore replaces the data: after its
+ * commit, before the write lock is released. So a value read before a
+ * request authenticated is still current inside its write transaction
+ * only if the request authenticated against the data it writes to (else
+ * its principal may belong to data that is gone), and whoever reads the
+ * new value sees the new data. Caches of data whose ids may come back
+ * (deterministic ids make that possible after a reset) compare it too.
+ * Starts at 1. */
 uint64_t store_state_generation(void);
 
 /* Inside the caller's write transaction: deletes every row of every table
