@@ -155,8 +155,8 @@ static bool it_read_banner(it_server *s) {
     used += (size_t)n;
     s->banner[used] = '\0';
   }
-  /* las-emulator listening on http://HOST:PORT (also under /v1) */
-  const char *line = strstr(s->banner, "las-emulator listening on http://");
+  /* las-emulator listening on http(s)://HOST:PORT (also under /v1) */
+  const char *line = strstr(s->banner, "las-emulator listening on http");
   const char *tail = line ? strstr(line, " (also under /v1)\n") : NULL;
   const char *colon = tail;
   while (colon && colon > line && *colon != ':')
@@ -167,7 +167,9 @@ static bool it_read_banner(it_server *s) {
     return false;
   }
   s->port = (unsigned)port;
-  snprintf(s->base_url, sizeof s->base_url, "http://127.0.0.1:%lu", port);
+  bool tls = strncmp(line, "las-emulator listening on https://", 34) == 0;
+  snprintf(s->base_url, sizeof s->base_url, "%s://127.0.0.1:%lu",
+           tls ? "https" : "http", port);
   const char *org = strstr(s->banner, "organization: ");
   if (org)
     sscanf(org, "organization: %63s", s->org_id);
@@ -472,6 +474,8 @@ it_response *it_request_send(const it_server *s, const it_request *r) {
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)IT_HTTP_TIMEOUT_S);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, resp->error);
+  if (s->ca_file[0])
+    curl_easy_setopt(curl, CURLOPT_CAINFO, s->ca_file);
   if (strcmp(r->method, "HEAD") == 0)
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
   if (payload && r->chunked) {

@@ -25,7 +25,8 @@ typedef struct it_server {
   unsigned port;
   char dir[256];                 /* mkdtemp directory holding the database */
   char db[320];                  /* database file */
-  char base_url[64];             /* http://127.0.0.1:PORT */
+  char base_url[64];             /* http(s)://127.0.0.1:PORT */
+  char ca_file[1100];            /* non-empty: requests verify TLS with it */
   char org_id[64];               /* bootstrap organization, from the banner */
   char banner[4096];             /* everything the server printed on stdout */
   const char *args[IT_MAX_ARGS]; /* extra flags, kept for restarts */

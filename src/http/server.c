@@ -4,6 +4,7 @@
 #include "core/codec.h"
 #include "core/log.h"
 #include "http/guard.h"
+#include "http/tls.h"
 #include "routing/dispatch.h"
 
 #include <arpa/inet.h>
@@ -782,6 +783,12 @@ static void http_on_connection(void *cls, struct MHD_Connection *c,
   *socket_context = fd ? guard_open(srv->guard, fd->connect_fd,
                                     addr ? addr->client_addr : NULL)
                        : NULL;
+  if (srv->s.tls_cert_pem) {
+    const union MHD_ConnectionInfo *tls =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (tls && tls->tls_session)
+      tls_answer_plain_http(tls->tls_session);
+  }
 }
 
 /* Room for the open-files limit: connections, plus what cut-off ones take
@@ -861,6 +868,7 @@ http_server *http_start(const http_settings *settings, char *err,
       .max_connections = srv->s.max_connections,
       .max_per_address = settings->max_connections_per_address,
       .shards = threads,
+      .tls = settings->tls_cert_pem != NULL,
   };
   srv->guard = guard_start(&gs, err, errlen);
   if (!srv->guard) {
@@ -892,6 +900,17 @@ http_server *http_start(const http_settings *settings, char *err,
   flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES
                ? MHD_USE_EPOLL
                : MHD_USE_POLL;
+  /* TLS is libmicrohttpd's (GnuTLS, its default priorities); every route
+   * is served the same over it. */
+  struct MHD_OptionItem tls_opts[3] = {{MHD_OPTION_END, 0, NULL}};
+  if (settings->tls_cert_pem) {
+    flags |= MHD_USE_TLS;
+    tls_opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+                                          (void *)settings->tls_cert_pem};
+    tls_opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+                                          (void *)settings->tls_key_pem};
+    tls_opts[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+  }
   srv->daemon = MHD_start_daemon(
       flags, (uint16_t)settings->port, NULL, NULL, http_on_request, srv,
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
@@ -902,7 +921,8 @@ http_server *http_start(const http_settings *settings, char *err,
       MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, srv,
       MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
       MHD_OPTION_OWN_ANSWER_CALLBACK, http_own_answer, srv,
-      MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL, MHD_OPTION_END);
+      MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL, MHD_OPTION_ARRAY,
+      tls_opts, MHD_OPTION_END);
   if (!srv->daemon) {
     snprintf(err, errlen, "cannot listen on %s:%u (in use or not allowed)",
              settings->host, settings->port);
