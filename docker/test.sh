@@ -117,4 +117,31 @@ n=$(curl -fsS "${auth[@]}" "$base/datasets/$ds" | sed -n 's/.*"numberOfDocuments
 say "data survived the restart"
 docker rm -f "$c1" >/dev/null
 
+# HTTPS with a self-signed certificate, plain HTTP beside it, on the same
+# volume: the health check follows LAS_PORT over TLS, a client that trusts
+# the certificate (and only such a client) gets in.
+c2=$run_id-2
+plain=$((port + 1))
+say "starting with LAS_TLS_SELF_SIGNED on port $port, plain HTTP on $plain"
+start "$c2" "$port" LAS_TLS_SELF_SIGNED=true LAS_PLAIN_PORT="$plain" \
+  LAS_CLIENT_ID=docker-test-client LAS_CLIENT_SECRET=docker-test-secret
+wait_healthy "$c2"
+cert=$(printed "$c2" REQUESTS_CA_BUNDLE)
+[ -n "$cert" ] || fail "no REQUESTS_CA_BUNDLE printed"
+docker cp "$c2:$cert" "$tmp/cert.pem" >/dev/null || fail "docker cp $cert"
+auth_ep=$(printed "$c2" LAS_AUTH_ENDPOINT)
+[ "$auth_ep" = "127.0.0.1:$port" ] || fail "LAS_AUTH_ENDPOINT=$auth_ep, not the SDK's host:port form"
+curl -fsS --cacert "$tmp/cert.pem" "https://127.0.0.1:$port/health" >/dev/null || fail "HTTPS /health with the certificate"
+if curl -fsS "https://127.0.0.1:$port/health" >/dev/null 2>&1; then fail "an untrusting client got in"; fi
+base=https://127.0.0.1:$port
+tok=$(curl -fsS --cacert "$tmp/cert.pem" -u docker-test-client:docker-test-secret \
+  -d grant_type=client_credentials "$base/token" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
+[ -n "$tok" ] || fail "no token over HTTPS"
+curl -fsS --cacert "$tmp/cert.pem" -H "Authorization: Bearer $tok" "$base/documents/$doc" >/dev/null ||
+  fail "the document over HTTPS"
+curl -fsS -H "Authorization: Bearer $tok" "http://127.0.0.1:$plain/documents/$doc" >/dev/null ||
+  fail "the document over the plain listener"
+say "HTTPS (certificate $cert) and the plain listener serve the same data"
+docker rm -f "$c2" >/dev/null
+
 say "all docker checks passed"
