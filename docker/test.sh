@@ -8,8 +8,9 @@
 # Containers run with --network=host when the engine has no bridge network
 # (those machines), else with a published port (-p).
 #
-#   docker/test.sh            build and test
-#   IMAGE=name docker/test.sh test an image built elsewhere (no build)
+#   docker/test.sh                  build las-emulator:test and test it
+#   IMAGE=name docker/test.sh       build and test under another tag
+#   NO_BUILD=1 IMAGE=name ...       test an image built already
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tag=${IMAGE:-las-emulator:test}
@@ -37,7 +38,7 @@ trap cleanup EXIT
 
 docker info >/dev/null 2>&1 || fail "no Docker engine answers (DOCKER_HOST=${DOCKER_HOST:-unset}); on the development machines: eval \"\$(../shared/docker/engine.sh start)\""
 
-if [ -z "${IMAGE:-}" ]; then
+if [ -z "${NO_BUILD:-}" ]; then
   say "building $tag"
   t0=$(date +%s)
   docker build --network=host -f "$root/docker/Dockerfile" -t "$tag" "$root" >"$tmp/build.log" 2>&1 ||
@@ -143,5 +144,18 @@ curl -fsS -H "Authorization: Bearer $tok" "http://127.0.0.1:$plain/documents/$do
   fail "the document over the plain listener"
 say "HTTPS (certificate $cert) and the plain listener serve the same data"
 docker rm -f "$c2" >/dev/null
+
+# Flags given to the container instead of variables: the health check
+# follows them as the server does (LAS_PORT stays the image's 8080).
+c3=$run_id-3
+flag_port=$((port + 2))
+say "starting with flags: --port $flag_port --tls-self-signed"
+# shellcheck disable=SC2046
+docker run -d --name "$c3" $(net_args "$flag_port") -v "$volume:/data" "$tag" \
+  --port "$flag_port" --tls-self-signed >/dev/null || fail "docker run $c3"
+containers+=("$c3")
+wait_healthy "$c3"
+docker rm -f "$c3" >/dev/null
+say "the health check follows --port and --tls-self-signed given as flags"
 
 say "all docker checks passed"

@@ -93,19 +93,32 @@ int main(int argc, char **argv) {
   if (!transitions_configure(cfg.docker_mode, cfg.docker_commands,
                              cfg.docker_commands_file, err, sizeof err))
     return main_fail(err);
-  if (!schemas_init(err, sizeof err))
+  /* Given certificate files are checked before anything is written: a
+   * start that fails on them leaves no database behind. */
+  tls_material tls = {0};
+  bool use_tls = cfg.tls_cert[0] || cfg.tls_self_signed;
+  if (cfg.tls_cert[0] &&
+      !tls_load(cfg.tls_cert, cfg.tls_key, &tls, err, sizeof err)) {
+    tls_material_free(&tls);
     return main_fail(err);
+  }
+  if (!schemas_init(err, sizeof err)) {
+    tls_material_free(&tls);
+    return main_fail(err);
+  }
   /* Before anything draws random bytes: the paging key of a new database
    * and the bootstrap's ids come from the sequence too. */
   if (cfg.id_seed[0])
     ids_set_seed(cfg.id_seed_value);
   if (!store_global_open(cfg.db_path, err, sizeof err)) {
+    tls_material_free(&tls);
     schemas_free();
     return main_fail(err);
   }
   if (cfg.restore_snapshot[0] &&
       store_state_restore(cfg.restore_snapshot, "--restore-snapshot", NULL,
                           NULL, err, sizeof err) != STORE_STATE_OK) {
+    tls_material_free(&tls);
     store_global_close();
     schemas_free();
     return main_fail(err);
@@ -114,14 +127,14 @@ int main(int argc, char **argv) {
   bootstrap_info boot;
   if (!db || !paging_init(db, err, sizeof err) ||
       !bootstrap_run(&cfg, &boot, err, sizeof err)) {
+    tls_material_free(&tls);
     store_global_close();
     schemas_free();
     return main_fail(db ? err : "cannot open the database");
   }
   auth_set_default_principal(&boot.principal);
   state_configure(&cfg, &boot);
-  dispatch_settings ds = {cfg.no_auth, cfg.validate_responses,
-                         cfg.admin_token};
+  dispatch_settings ds = {cfg.no_auth, cfg.validate_responses, cfg.admin_token};
   dispatch_configure(&ds);
 
   engine_set_processing_delay_ms(cfg.processing_delay_ms);
@@ -131,6 +144,7 @@ int main(int argc, char **argv) {
   transition_exec_set_end_hook(scheduler_transition_ended);
   store_set_job_hook(engine_wake);
   if (!transitions_start(err, sizeof err) || !engine_start(err, sizeof err)) {
+    tls_material_free(&tls);
     transitions_stop();
     store_global_close();
     schemas_free();
@@ -139,12 +153,8 @@ int main(int argc, char **argv) {
 
   /* The self-signed certificate lives beside the database (a throw-away
    * database's is removed with it at exit). */
-  tls_material tls = {0};
-  bool use_tls = cfg.tls_cert[0] || cfg.tls_self_signed;
-  if ((cfg.tls_cert[0] &&
-       !tls_load(cfg.tls_cert, cfg.tls_key, &tls, err, sizeof err)) ||
-      (cfg.tls_self_signed &&
-       !tls_self_signed(store_global_path(), &tls, err, sizeof err))) {
+  if (cfg.tls_self_signed &&
+      !tls_self_signed(store_global_path(), &tls, err, sizeof err)) {
     tls_material_free(&tls);
     engine_stop();
     transitions_stop();

@@ -1073,6 +1073,18 @@ START_TEST(test_per_address_limit) {
 }
 END_TEST
 
+/* --host :: is every address, as 0.0.0.0 is for IPv4: IPv4 clients are
+ * served too (the socket was IPv6-only). */
+START_TEST(test_ipv6_wildcard_serves_ipv4_too) {
+  it_server srv;
+  start(&srv, (const char *const[]){"--host", "::", NULL});
+  raw_resp r = raw_get(&srv, "/health", "", 2000);
+  ck_assert_int_eq(r.status, 200);
+  raw_free(&r);
+  stop(&srv);
+}
+END_TEST
+
 static Suite *http_suite(void) {
   Suite *s = suite_create("http");
   TCase *tc = tcase_create("http");
@@ -1097,6 +1109,7 @@ static Suite *http_suite(void) {
   tcase_add_test(tc, test_kept_alive_connections_hold_only_what_they_used);
   tcase_add_test(tc, test_a_stalled_body_is_dropped_at_its_deadline);
   tcase_add_test(tc, test_per_address_limit);
+  tcase_add_test(tc, test_ipv6_wildcard_serves_ipv4_too);
   suite_add_tcase(s, tc);
   return s;
 }

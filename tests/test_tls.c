@@ -495,6 +495,39 @@ START_TEST(test_bad_flags_stop_startup) {
 }
 END_TEST
 
+/* The printed certificate path is used from other folders
+ * (REQUESTS_CA_BUNDLE): absolute even for a relative --db; and a start that
+ * fails on its certificate files leaves no database behind. */
+START_TEST(test_paths_absolute_and_no_database_on_failure) {
+  char dir[256];
+  const char *tmp = getenv("TMPDIR");
+  snprintf(dir, sizeof dir, "%s/las-tls-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  ck_assert_int_eq(chdir(dir), 0);
+  it_server srv;
+  ck_assert(
+      it_server_start(&srv, (const char *const[]){"--tls-self-signed", "--db",
+                                                  "rel.db", NULL}));
+  char want[400];
+  snprintf(want, sizeof want, "REQUESTS_CA_BUNDLE=%s/rel.db-cert.pem\n", dir);
+  ck_assert_msg(strstr(srv.banner, want), "no '%s' in %s", want, srv.banner);
+  snprintf(want, sizeof want, "TLS certificate: %s/rel.db-cert.pem", dir);
+  ck_assert_msg(strstr(srv.banner, want), "no '%s' in %s", want, srv.banner);
+  ck_assert_int_eq(it_server_stop(&srv), 0);
+  it_server_cleanup(&srv);
+
+  char out[2048];
+  const char *args[] = {"--port",     "0",
+                        "--db",       "never.db",
+                        "--tls-cert", "rel.db-cert.pem",
+                        "--tls-key",  "/nonexistent.pem",
+                        NULL};
+  ck_assert_int_eq(it_run_to_exit(args, 10000, out, sizeof out), 1);
+  ck_assert_int_ne(access("never.db", F_OK), 0);
+  ck_assert(it_remove_tree(dir));
+}
+END_TEST
+
 /* A docker transition's command over HTTPS, as the SDK does it: the token
  * from https://$LAS_AUTH_ENDPOINT/token, the execution read and completed
  * at $LAS_API_ENDPOINT, the certificate trusted through the CA variables
@@ -649,6 +682,7 @@ static Suite *tls_suite(void) {
   tcase_add_test(tc, test_idle_after_handshake);
   tcase_add_test(tc, test_certificate_reused_and_given);
   tcase_add_test(tc, test_bad_flags_stop_startup);
+  tcase_add_test(tc, test_paths_absolute_and_no_database_on_failure);
   tcase_add_test(tc, test_public_url_printed);
   tcase_add_test(tc, test_docker_command_over_https);
   suite_add_tcase(s, tc);

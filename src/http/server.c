@@ -895,8 +895,12 @@ http_server *http_start(const http_settings *settings, char *err,
       srv->s.max_connections + srv->s.max_connections / 4 + 16;
   unsigned backlog =
       srv->s.max_connections < 4096 ? srv->s.max_connections : 4096;
+  /* "::" is every address, IPv4 ones too (as 0.0.0.0 is for IPv4): the
+   * socket is dual-stack, not IPv6 only. */
+  bool v6_any =
+      v6 && IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&addr)->sin6_addr);
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-                   (v6 ? MHD_USE_IPv6 : 0);
+                   (v6_any ? MHD_USE_DUAL_STACK : v6 ? MHD_USE_IPv6 : 0);
   flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES
                ? MHD_USE_EPOLL
                : MHD_USE_POLL;

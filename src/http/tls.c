@@ -9,6 +9,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -163,6 +164,17 @@ static bool tls_read_parse(const char *cert_flag, const char *key_flag,
   return true;
 }
 
+/* The printed paths (REQUESTS_CA_BUNDLE, the commands of docker
+ * transitions) are used from other folders: made absolute once the files
+ * are known to exist. */
+static void tls_absolute(tls_material *m) {
+  char abs[PATH_MAX];
+  if (realpath(m->cert_path, abs) && strlen(abs) < sizeof m->cert_path)
+    memcpy(m->cert_path, abs, strlen(abs) + 1);
+  if (realpath(m->key_path, abs) && strlen(abs) < sizeof m->key_path)
+    memcpy(m->key_path, abs, strlen(abs) + 1);
+}
+
 bool tls_load(const char *cert_path, const char *key_path, tls_material *out,
               char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
@@ -181,6 +193,8 @@ bool tls_load(const char *cert_path, const char *key_path, tls_material *out,
               cert_path, now < from ? "not yet valid" : "expired");
   }
   tls_parsed_free(&p);
+  if (ok)
+    tls_absolute(out);
   return ok;
 }
 
@@ -383,9 +397,10 @@ bool tls_self_signed(const char *base, tls_material *out, char *err,
     snprintf(err, errlen, "--tls-self-signed: the path %s is too long", base);
     return false;
   }
-  if (tls_reuse(out))
-    return true;
-  return tls_make(out, err, errlen);
+  bool ok = tls_reuse(out) || tls_make(out, err, errlen);
+  if (ok)
+    tls_absolute(out);
+  return ok;
 }
 
 /* ---- a plain HTTP request on the HTTPS port ----
