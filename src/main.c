@@ -213,9 +213,11 @@ int main(int argc, char **argv) {
   snprintf(host, sizeof host, shown_host, cfg.host);
   printf("las-emulator listening on %s://%s:%u (also under /v1)\n",
          use_tls ? "https" : "http", host, http_port(srv));
-  if (plain)
-    printf("plain HTTP also on http://%s:%u (--plain-port)\n", host,
-           http_port(plain));
+  if (plain) {
+    http_endpoints plain_ep;
+    http_endpoints_make(NULL, false, cfg.host, http_port(plain), &plain_ep);
+    printf("plain HTTP also on %s (--plain-port)\n", plain_ep.base);
+  }
   if (use_tls)
     printf("TLS certificate: %s%s\n", tls.cert_path,
            !cfg.tls_self_signed ? ""
@@ -237,6 +239,12 @@ int main(int argc, char **argv) {
   http_endpoints shown, local;
   http_endpoints_make(cfg.public_url, use_tls, cfg.host, http_port(srv),
                       &shown);
+  if (cfg.public_url[0] && shown.https != use_tls)
+    log_msg(LOG_WARN,
+            "--public-url %s says %s, but --port serves %s: clients told "
+            "this URL will fail",
+            cfg.public_url, shown.https ? "https" : "http",
+            use_tls ? "HTTPS" : "plain HTTP");
   main_print_var("LAS_AUTH_ENDPOINT", shown.auth);
   main_print_var("LAS_API_ENDPOINT", shown.api);
   if (use_tls && tls.self_signed)

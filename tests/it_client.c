@@ -72,8 +72,9 @@ static void it_child_environment(void) {
   setenv("LAS_API_KEY", IT_API_KEY, 1);
 }
 
-/* fork + exec of argv with stdout on a pipe; *out_fd is its read end. */
-static pid_t it_spawn(const char *const *argv, int *out_fd) {
+/* fork + exec of argv with stdout (and stderr too when with_stderr) on a
+ * pipe; *out_fd is its read end. */
+static pid_t it_spawn(const char *const *argv, int *out_fd, bool with_stderr) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     perror("it_spawn: pipe2");
@@ -91,6 +92,8 @@ static pid_t it_spawn(const char *const *argv, int *out_fd) {
     /* Never outlive the test process that started us. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(fds[1], STDOUT_FILENO);
+    if (with_stderr)
+      dup2(fds[1], STDERR_FILENO);
     it_child_environment();
     execv(argv[0], (char *const *)argv);
     fprintf(stderr, "it_spawn: cannot run %s: %s\n", argv[0], strerror(errno));
@@ -190,7 +193,7 @@ static bool it_launch(it_server *s) {
   for (size_t i = 0; i < s->n_args; i++)
     argv[n++] = s->args[i];
   argv[n] = NULL;
-  s->pid = it_spawn(argv, &s->out_fd);
+  s->pid = it_spawn(argv, &s->out_fd, false);
   if (s->pid <= 0) {
     s->pid = 0;
     return false;
@@ -282,7 +285,7 @@ int it_run_to_exit(const char *const *args, int timeout_ms, char *out,
     argv[n++] = args[i];
   argv[n] = NULL;
   int fd = -1;
-  pid_t pid = it_spawn(argv, &fd);
+  pid_t pid = it_spawn(argv, &fd, true);
   if (pid <= 0)
     return -1;
   size_t used = 0;

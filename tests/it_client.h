@@ -52,8 +52,8 @@ bool it_remove_tree(const char *path);
 
 /* Runs the binary with `args` (NULL-terminated, no implicit flags) and
  * expects it to exit by itself: returns its exit status, or -1 when it was
- * still running after timeout_ms (it is then killed). The first bytes of its
- * stdout are copied to out. */
+ * still running after timeout_ms (it is then killed). The first bytes of
+ * what it writes to stdout and stderr are copied to out. */
 int it_run_to_exit(const char *const *args, int timeout_ms, char *out,
                    size_t outlen);
 

@@ -376,51 +376,6 @@ START_TEST(test_certificate_reused_and_given) {
 }
 END_TEST
 
-/* Runs the binary with args, stdout and stderr together into out; its exit
- * status, or -1 when it did not exit within 10 s. */
-static int run_capture(const char *const *args, char *out, size_t outlen) {
-  int fds[2];
-  if (pipe(fds) != 0)
-    return -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    dup2(fds[1], STDERR_FILENO);
-    close(fds[0]);
-    const char *argv[32] = {getenv("LAS_EMULATOR_BIN")};
-    for (size_t i = 0; args[i] && i < 30; i++)
-      argv[i + 1] = args[i];
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  close(fds[1]);
-  size_t used = 0;
-  int64_t deadline = it_now_ms() + 10000;
-  for (;;) {
-    struct pollfd p = {fds[0], POLLIN, 0};
-    int64_t left = deadline - it_now_ms();
-    if (left <= 0 || poll(&p, 1, (int)left) != 1)
-      break;
-    ssize_t n = read(fds[0], out + used, outlen - used - 1);
-    if (n <= 0)
-      break;
-    used += (size_t)n;
-    if (used + 1 >= outlen)
-      break;
-  }
-  out[used] = '\0';
-  close(fds[0]);
-  int status = 0;
-  for (int i = 0; i < 100; i++) {
-    if (waitpid(pid, &status, WNOHANG) == pid)
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-    usleep(50000);
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, NULL, 0);
-  return -1;
-}
-
 START_TEST(test_bad_flags_stop_startup) {
   char dir[256];
   const char *tmp = getenv("TMPDIR");
@@ -483,7 +438,7 @@ START_TEST(test_bad_flags_stop_startup) {
     for (size_t k = 0; k < 6 && cases[i].args[k]; k++)
       args[n++] = cases[i].args[k];
     args[n] = NULL;
-    ck_assert_int_eq(run_capture(args, out, sizeof out), 1);
+    ck_assert_int_eq(it_run_to_exit(args, 10000, out, sizeof out), 1);
     ck_assert_msg(strstr(out, cases[i].needle), "case %zu: wanted '%s' in: %s",
                   i, cases[i].needle, out);
     ck_assert_msg(!strstr(out, "listening"), "%s", out);

@@ -906,14 +906,18 @@ http_server *http_start(const http_settings *settings, char *err,
                : MHD_USE_POLL;
   /* TLS is libmicrohttpd's (GnuTLS, its default priorities); every route
    * is served the same over it. */
-  struct MHD_OptionItem tls_opts[3] = {{MHD_OPTION_END, 0, NULL}};
+  struct MHD_OptionItem tls_opts[4] = {{MHD_OPTION_END, 0, NULL}};
   if (settings->tls_cert_pem) {
     flags |= MHD_USE_TLS;
     tls_opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
                                           (void *)settings->tls_cert_pem};
     tls_opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
                                           (void *)settings->tls_key_pem};
-    tls_opts[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    /* TLS 1.2 and 1.3 only (RFC 8996 deprecates 1.0 and 1.1). */
+    tls_opts[2] = (struct MHD_OptionItem){
+        MHD_OPTION_HTTPS_PRIORITIES, 0,
+        (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"};
+    tls_opts[3] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
   }
   srv->daemon = MHD_start_daemon(
       flags, (uint16_t)settings->port, NULL, NULL, http_on_request, srv,
