@@ -239,7 +239,7 @@ static store *store_connect_to(const char *path, char *err, size_t errlen) {
     if (access(path, F_OK) == 0 ? access(path, W_OK) != 0
                                       : access(dir, W_OK) != 0)
       sys = errno;
-    char hint[128] = "";
+    char hint[sizeof dir + 64] = "";
     if (sys == EACCES || sys == EPERM || sys == EROFS)
       snprintf(hint, sizeof hint,
                " (%s: the file and its folder must be writable by uid %u)",
