@@ -237,7 +237,7 @@ static store *store_connect_to(const char *path, char *err, size_t errlen) {
     else
       *slash = '\0';
     if (access(path, F_OK) == 0 ? access(path, W_OK) != 0
-                                      : access(dir, W_OK) != 0)
+                                : access(dir, W_OK) != 0)
       sys = errno;
     char hint[sizeof dir + 64] = "";
     if (sys == EACCES || sys == EPERM || sys == EROFS)
