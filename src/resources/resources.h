@@ -14,6 +14,18 @@ LAS_HANDLER(health_get);
 /* emulator.c: the control API */
 LAS_HANDLER(emulator_clock_get);
 LAS_HANDLER(emulator_clock_advance);
+LAS_HANDLER(emulator_clock_set);
+LAS_HANDLER(emulator_clock_reset);
+
+/* emulator_state.c: reset, snapshots, id seed */
+LAS_HANDLER(emulator_reset);
+LAS_HANDLER(emulator_snapshot_write);
+LAS_HANDLER(emulator_snapshot_restore);
+LAS_HANDLER(emulator_snapshot_download);
+LAS_HANDLER(emulator_snapshot_upload);
+LAS_HANDLER(emulator_ids_get);
+LAS_HANDLER(emulator_ids_put);
+LAS_HANDLER(emulator_ids_delete);
 
 /* seed.c: fixtures at run time */
 LAS_HANDLER(emulator_seed_post);
