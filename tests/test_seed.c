@@ -1056,13 +1056,14 @@ START_TEST(test_reset_brings_the_fixtures_back) {
   EXPECT_STATUS(r, 500);
   it_response_free(r);
   /* A fixture that fails at a reset (its content file is gone) fails the
-   * reset, naming the entry; nothing changes. The reset answers 500: the
-   * server's own configuration failed, not the request. */
+   * reset, naming the entry; nothing changes. The reset answers 409: the
+   * server's configuration no longer applies (a 5xx would say the server
+   * broke). */
   char png_path[600];
   snprintf(png_path, sizeof png_path, "%s/files/scan.png", dir);
   ck_assert_int_eq(unlink(png_path), 0);
   r = control_post(&srv, "/_emulator/reset", "{}");
-  EXPECT_STATUS(r, 500);
+  EXPECT_STATUS(r, 409);
   ck_assert_msg(
       strstr(it_str(r->json, "message"), "assets[0].contentFile: cannot read"),
       "%s", r->body);

@@ -81,8 +81,10 @@ static const char *emu_path(const api_request *req, api_response *fail) {
 }
 
 static api_response emu_state_err(state_result r, const char *err) {
-  return api_errf(r == STATE_BAD_REQUEST ? ERR_BAD_REQUEST : ERR_INTERNAL, "%s",
-                  err);
+  return api_errf(r == STATE_BAD_REQUEST ? ERR_BAD_REQUEST
+                  : r == STATE_CONFLICT  ? ERR_CONFLICT
+                                         : ERR_INTERNAL,
+                  "%s", err);
 }
 
 static double emu_ms_since(int64_t start_us) {

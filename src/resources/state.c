@@ -145,8 +145,9 @@ state_result state_reset(bootstrap_info *out, char *err, size_t errlen) {
       snprintf(err, errlen, "the reset failed (%s); nothing was changed",
                st == STORE_BUSY ? "the database stayed busy"
                                 : "the database could not be written");
-    res =
-        st == STORE_NONE && !ctx.hook_failed ? STATE_BAD_REQUEST : STATE_FAILED;
+    res = ctx.hook_failed    ? STATE_CONFLICT
+          : st == STORE_NONE ? STATE_BAD_REQUEST
+                             : STATE_FAILED;
   }
   pthread_mutex_unlock(&state_lock);
   return res;

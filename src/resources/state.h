@@ -34,6 +34,9 @@ void state_bootstrap(bootstrap_info *out);
 typedef enum {
   STATE_OK,
   STATE_BAD_REQUEST, /* err names the field and the rule */
+  STATE_CONFLICT,    /* a control hook (the --seed fixtures) refused: the
+                        server's configuration no longer applies; err says
+                        why; nothing changed */
   STATE_FAILED       /* err says what failed; nothing changed */
 } state_result;
 
