@@ -6,11 +6,13 @@
 #include "resources/data_bundles.h"
 #include "resources/documents.h"
 #include "resources/organizations.h"
+#include "http/journal.h"
 #include "http/server.h"
 #include "resources/bootstrap.h"
 #include "resources/paging.h"
 #include "resources/transition_runtime.h"
 #include "routing/dispatch.h"
+#include "routing/faults.h"
 #include "auth/auth.h"
 #include "storage/store.h"
 #include "validation/schemas.h"
@@ -85,6 +87,16 @@ int main(int argc, char **argv) {
 
   if (!organizations_configure(cfg.allowances, err, sizeof err))
     return main_fail(err);
+  if (!journal_configure(cfg.journal_size, cfg.journal_body_bytes))
+    return main_fail("--journal-size: out of memory");
+  if (cfg.faults_file[0] &&
+      !faults_load_file(cfg.faults_file, err, sizeof err)) {
+    journal_configure(0, 0);
+    return main_fail(err);
+  }
+  /* The flag (or its variable) wins over the file's throttleRps. */
+  if (cfg.throttle_rps)
+    faults_set_throttle(cfg.throttle_rps);
   if (!transitions_configure(cfg.docker_mode, cfg.docker_commands,
                              cfg.docker_commands_file, err, sizeof err))
     return main_fail(err);
@@ -186,6 +198,8 @@ int main(int argc, char **argv) {
   store_thread_release();
   store_global_close();
   schemas_free();
+  journal_configure(0, 0);
+  faults_clear();
   log_msg(LOG_INFO, "stopped");
   return 0;
 }

@@ -14,6 +14,15 @@ LAS_HANDLER(health_get);
 /* emulator.c: the control API */
 LAS_HANDLER(emulator_clock_get);
 LAS_HANDLER(emulator_clock_advance);
+/* emulator_journal.c: the journal, faults and throttle */
+LAS_HANDLER(emulator_requests_list);
+LAS_HANDLER(emulator_requests_clear);
+LAS_HANDLER(emulator_faults_list);
+LAS_HANDLER(emulator_faults_add);
+LAS_HANDLER(emulator_faults_clear);
+LAS_HANDLER(emulator_faults_remove);
+LAS_HANDLER(emulator_throttle_get);
+LAS_HANDLER(emulator_throttle_set);
 
 /* oauth.c */
 LAS_HANDLER(oauth_token);

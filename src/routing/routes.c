@@ -18,6 +18,14 @@ const route routes[] = {
     /* The emulator's control API (not in the reference). */
     {"GET", "/_emulator/clock", emulator_clock_get, NULL, NULL, NULL, ROUTE_CONTROL},
     {"POST", "/_emulator/clock/advance", emulator_clock_advance, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"GET", "/_emulator/requests", emulator_requests_list, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"DELETE", "/_emulator/requests", emulator_requests_clear, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"GET", "/_emulator/faults", emulator_faults_list, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"POST", "/_emulator/faults", emulator_faults_add, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"DELETE", "/_emulator/faults", emulator_faults_clear, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"DELETE", "/_emulator/faults/{faultId}", emulator_faults_remove, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"GET", "/_emulator/throttle", emulator_throttle_get, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"POST", "/_emulator/throttle", emulator_throttle_set, NULL, NULL, NULL, ROUTE_CONTROL},
 
     {"GET", "/appClients", app_clients_list, NULL, "AppClients", "appclients:read", 0},
     {"POST", "/appClients", app_clients_create, "PostAppClients", "AppClient", "appclients:write", 0},
