@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,7 @@ struct http_server {
   struct MHD_Daemon *daemon;
   guard *guard;
   delay_queue *delays; /* latency faults: suspended connections */
+  _Atomic unsigned delayed; /* suspended or resumed, not yet answered */
   unsigned port;
   http_settings s;
 };
@@ -166,6 +168,8 @@ static struct MHD_Response *http_response(const char *method,
   return r;
 }
 
+static void http_journal(const http_req *hr);
+
 static enum MHD_Result http_send(struct MHD_Connection *c, http_req *hr,
                                  const char *method, api_response *resp) {
   unsigned status = 0;
@@ -174,6 +178,10 @@ static enum MHD_Result http_send(struct MHD_Connection *c, http_req *hr,
     return MHD_NO;
   hr->status = status;
   hr->answered = true;
+  /* Kept before the answer leaves: a client that reads the journal right
+   * after its answer finds the request there. */
+  if (journal_enabled())
+    http_journal(hr);
   enum MHD_Result ret = MHD_queue_response(c, status, r);
   MHD_destroy_response(r);
   return ret;
@@ -696,6 +704,8 @@ static struct MHD_Response *http_own_answer(void *cls, struct MHD_Connection *c,
   if (hr) {
     hr->status = status;
     hr->answered = true;
+    if (journal_enabled())
+      http_journal(hr);
   } else {
     log_msg(LOG_INFO, "- - %u (request line refused)", status);
   }
@@ -715,6 +725,7 @@ static enum MHD_Result http_fault(http_server *srv, struct MHD_Connection *c,
   if (hr->info.fault.latency_ms) {
     hr->pending = *resp;
     hr->delayed = true;
+    atomic_fetch_add(&srv->delayed, 1);
     MHD_suspend_connection(c);
     int64_t due =
         clock_mono_us() + (int64_t)hr->info.fault.latency_ms * 1000;
@@ -726,6 +737,8 @@ static enum MHD_Result http_fault(http_server *srv, struct MHD_Connection *c,
   if (hr->info.fault.drop) {
     api_response_free(resp);
     hr->dropped = true;
+    if (journal_enabled())
+      http_journal(hr);
     return MHD_NO;
   }
   return http_send(c, hr, method, resp);
@@ -808,9 +821,12 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c,
   if (hr->delayed) {
     /* Resumed after a latency fault. */
     hr->delayed = false;
+    atomic_fetch_sub(&srv->delayed, 1);
     if (hr->info.fault.drop) {
       api_response_free(&hr->pending);
       hr->dropped = true;
+      if (journal_enabled())
+        http_journal(hr);
       return MHD_NO;
     }
     return http_send(c, hr, method, &hr->pending);
@@ -865,12 +881,12 @@ static void http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   http_req *hr = *con_cls;
   if (!hr)
     return;
+  if (hr->delayed) /* closed before it was answered */
+    atomic_fetch_sub(&srv->delayed, 1);
   if (hr->status)
     log_msg(LOG_INFO, "%s %s %u %.3fms", hr->method ? hr->method : "-",
             hr->path ? hr->path : "-", hr->status,
             (double)(clock_mono_us() - hr->start_us) / 1000.0);
-  if (journal_enabled())
-    http_journal(hr);
   api_response_free(&hr->early);
   api_response_free(&hr->pending);
   free(hr->info.fault.body);
@@ -1051,6 +1067,10 @@ void http_stop(http_server *server) {
   /* Suspended connections are resumed (answered) first: libmicrohttpd
    * refuses to stop with any still suspended. */
   delay_stop(server->delays);
+  /* Let the worker threads answer what was resumed (up to 2 s): stopping
+   * the daemon closes connections it has not served yet. */
+  for (int i = 0; i < 2000 && atomic_load(&server->delayed) > 0; i++)
+    usleep(1000);
   MHD_stop_daemon(server->daemon);
   delay_free(server->delays);
   guard_stop(server->guard);
