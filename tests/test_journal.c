@@ -658,9 +658,14 @@ START_TEST(test_journal_unmatched) {
   it_response_free(r);
   /* Answered by the HTTP layer (a limit). */
   get_status(&boot, 400, "/models?a=1&b=2&c=3");
+  /* A query refused half-parsed (a NUL in a name): its value was never
+   * set (the journal once read it and crashed). */
+  get_status(&boot, 400, "/models?a%00b=1");
 
   r = journal(&srv, "order=oldest");
-  ck_assert_uint_eq(json_array_size(entries(r)), 4);
+  ck_assert_uint_eq(json_array_size(entries(r)), 5);
+  ck_assert_str_eq(it_str(json_array_get(entries(r), 4), "answeredBy"),
+                   "http");
   static const struct {
     const char *nearest, *reason;
   } want[] = {

@@ -360,7 +360,9 @@ void journal_record_add(const journal_record *r) {
   jbuf_put(&q, "", 0);
   size_t n_query = 0;
   for (size_t i = 0; i < r->n_query && !q.oom; i++) {
-    const char *k = r->query[i].key, *v = r->query[i].value;
+    /* A target refused half-parsed can leave a value unset. */
+    const char *k = r->query[i].key ? r->query[i].key : "";
+    const char *v = r->query[i].value ? r->query[i].value : "";
     if (journal_is_secret_name(k, strlen(k)))
       v = "***";
     size_t kl = strlen(k), vl = strlen(v);

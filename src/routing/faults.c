@@ -236,9 +236,10 @@ static bool faults_int_field(const json_t *j, const char *where,
 
 static bool faults_parse_rule(const json_t *j, const char *where,
                               fault_rule **out, char *err, size_t errlen) {
+  /* "id" is ignored, so that a listed rule can be given back. */
   static const char *const fields[] = {
-      "method", "path",      "organization", "probability", "count",
-      "status", "body",      "latencyMs",    "drop"};
+      "method", "path", "organization", "probability", "count",
+      "status", "body", "latencyMs",    "drop",        "id"};
   static const char *const methods[] = {"GET",   "HEAD",    "POST", "PUT",
                                         "PATCH", "DELETE", "OPTIONS"};
   *out = NULL;

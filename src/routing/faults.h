@@ -5,7 +5,8 @@
  * dropped connection). Control API routes are never faulted or throttled.
  *
  * A rule, as given and as listed (JSON):
- *   {"id": N (assigned; listed only),
+ *   {"id": N (assigned; ignored when given, so a listed rule can be
+ *        added again),
  *    "method": "GET" (optional; any method when absent or "*"),
  *    "path": pattern (required; see faults_path_matches),
  *    "organization": "las:organization:…" (optional; then only requests
