@@ -352,6 +352,15 @@ void journal_record_add(const journal_record *r) {
     free(rs);
     return;
   }
+  /* "***" can be longer than what it replaced: the limit holds after. */
+  if (rq_out > limit) {
+    rq_out = limit;
+    req_cut = true;
+  }
+  if (rs_out > limit) {
+    rs_out = limit;
+    resp_cut = true;
+  }
   journal_utf8(rq, rq_out);
   journal_utf8(rs, rs_out);
 
