@@ -94,8 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (once) {
     char *twice = journal_redact_json(once, n1, secret_data, &n2);
     if (twice && (n1 != n2 || memcmp(once, twice, n1) != 0))
-      fuzz_fail("redaction not idempotent:\n%.*s\n%.*s", (int)n1, once,
-                (int)n2, twice);
+      fuzz_fail("redaction not idempotent:\n%.*s\n%.*s", (int)n1, once, (int)n2,
+                twice);
     free(twice);
   }
   free(once);

@@ -8,13 +8,13 @@
 #include "routing/faults.h"
 #include "routing/router.h"
 
+#include "ck_run.h"
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "ck_run.h"
 
 #define EXPECT_STATUS(resp, code)                                              \
   do {                                                                         \
@@ -254,8 +254,8 @@ END_TEST
 
 START_TEST(test_decide) {
   char err[256];
-  json_t *rule = json_pack("{s:s, s:s, s:s, s:i, s:i}", "method", "GET",
-                           "path", "/models/{modelId}", "organization",
+  json_t *rule = json_pack("{s:s, s:s, s:s, s:i, s:i}", "method", "GET", "path",
+                           "/models/{modelId}", "organization",
                            "las:organization:a", "status", 503, "count", 2);
   ck_assert(faults_add_json(rule, "r", NULL, err, sizeof err));
   json_decref(rule);
@@ -267,8 +267,8 @@ START_TEST(test_decide) {
   ck_assert(!faults_decide("GET", "/models/x", NULL, 0, &a));
   /* Twice, then the rule is gone. */
   for (int i = 0; i < 2; i++) {
-    ck_assert(faults_decide("HEAD", "/v1/models/x", "las:organization:a", 0,
-                            &a));
+    ck_assert(
+        faults_decide("HEAD", "/v1/models/x", "las:organization:a", 0, &a));
     ck_assert_uint_eq(a.status, 503);
     ck_assert_str_eq(a.body, "{\"message\":\"Service Unavailable\"}");
     free(a.body);
@@ -310,8 +310,8 @@ START_TEST(test_journal_filters) {
   get_status(&boot, 200, "/v1/datasets?maxResults=5");
   get_status(&other, 200, "/models");
   get_status(&boot, 404, "/models/las:model:00000000000000000000000000000000");
-  it_response *r = it_send(&boot, "POST", json_pack("{s:s}", "name", "d1"),
-                           "/datasets");
+  it_response *r =
+      it_send(&boot, "POST", json_pack("{s:s}", "name", "d1"), "/datasets");
   EXPECT_STATUS(r, 200);
   it_response_free(r);
   /* Control requests are not journaled. */
@@ -337,13 +337,12 @@ START_TEST(test_journal_filters) {
   ck_assert(json_is_false(json_object_get(e, "requestBodyTruncated")));
   json_t *q = json_object_get(json_array_get(list, 3), "query");
   ck_assert_str_eq(it_str(q, "maxResults"), "5");
-  ck_assert_int_eq(json_integer_value(json_object_get(r->json, "recorded")),
-                   5);
+  ck_assert_int_eq(json_integer_value(json_object_get(r->json, "recorded")), 5);
   /* Ids count up. */
-  ck_assert_int_eq(json_integer_value(json_object_get(e, "id")) -
-                       json_integer_value(json_object_get(
-                           json_array_get(list, 4), "id")),
-                   4);
+  ck_assert_int_eq(
+      json_integer_value(json_object_get(e, "id")) -
+          json_integer_value(json_object_get(json_array_get(list, 4), "id")),
+      4);
   const char *t_first = it_str(json_array_get(list, 4), "time");
   const char *t_second = it_str(json_array_get(list, 3), "time");
   char from[64], to[64];
@@ -417,8 +416,7 @@ START_TEST(test_journal_filters) {
   ctl_ok(&srv, "DELETE", "/_emulator/requests", NULL, 204);
   r = journal(&srv, "");
   ck_assert_uint_eq(json_array_size(entries(r)), 0);
-  ck_assert_int_eq(json_integer_value(json_object_get(r->json, "recorded")),
-                   0);
+  ck_assert_int_eq(json_integer_value(json_object_get(r->json, "recorded")), 0);
   it_response_free(r);
   ck_assert_int_eq(it_server_stop(&srv), 0);
   it_server_cleanup(&srv);
@@ -444,10 +442,10 @@ START_TEST(test_journal_truncation) {
   get_status(&boot, 404,
              "/datasets/las:dataset:00000000000000000000000000000000");
   /* A secret cut in the middle is still redacted. */
-  r = it_send(&boot, "POST",
-              json_pack("{s:{s:s}}", "data", "k",
-                        "cut-secret-value-0123456789abcdef"),
-              "/secrets");
+  r = it_send(
+      &boot, "POST",
+      json_pack("{s:{s:s}}", "data", "k", "cut-secret-value-0123456789abcdef"),
+      "/secrets");
   EXPECT_STATUS(r, 200);
   it_response_free(r);
 
@@ -499,12 +497,14 @@ START_TEST(test_journal_redaction) {
   it_response *r = it_request_send(&srv, &rq);
   EXPECT_STATUS(r, 200);
   char form_token[256];
-  snprintf(form_token, sizeof form_token, "%s", it_str(r->json, "access_token"));
+  snprintf(form_token, sizeof form_token, "%s",
+           it_str(r->json, "access_token"));
   it_response_free(r);
   rq.path = "/oauth2/token?grant_type=client_credentials&client_secret="
             "query-secret-42";
   rq.body = "";
-  rq.authorization = "Basic aXQtY2xpZW50LWlkOml0LWNsaWVudC1zZWNyZXQtMDEyMzQ1Njc4OQ==";
+  rq.authorization =
+      "Basic aXQtY2xpZW50LWlkOml0LWNsaWVudC1zZWNyZXQtMDEyMzQ1Njc4OQ==";
   r = it_request_send(&srv, &rq);
   it_response_free(r);
   /* A typo'd token path: unmatched, its form still redacted. */
@@ -515,8 +515,8 @@ START_TEST(test_journal_redaction) {
   EXPECT_STATUS(r, 404);
   it_response_free(r);
   /* An app client: its secret and API key in the answer. */
-  r = it_send(&boot, "POST", json_pack("{s:s, s:b}", "name", "c",
-                                       "generateSecret", 1),
+  r = it_send(&boot, "POST",
+              json_pack("{s:s, s:b}", "name", "c", "generateSecret", 1),
               "/appClients");
   EXPECT_STATUS(r, 200);
   char client_secret[256], client_key[256];
@@ -603,8 +603,8 @@ START_TEST(test_journal_bounded) {
   big[sizeof big - 1] = '\0';
   for (int i = 0; i < 400; i++) {
     it_response *r = it_send(&boot, "POST",
-                             json_pack("{s:s, s:s}", "name", "n",
-                                       "description", i % 2 ? big : "small"),
+                             json_pack("{s:s, s:s}", "name", "n", "description",
+                                       i % 2 ? big : "small"),
                              "/datasets?i=%d", i);
     ck_assert(r->status == 200 || r->status == 400);
     it_response_free(r);
@@ -651,7 +651,8 @@ START_TEST(test_journal_unmatched) {
   it_session boot;
   ck_assert(it_login_bootstrap(&srv, &boot));
   ctl_ok(&srv, "DELETE", "/_emulator/requests", NULL, 204);
-  get_status(&boot, 404, "/v1/modles/las:model:00000000000000000000000000000000");
+  get_status(&boot, 404,
+             "/v1/modles/las:model:00000000000000000000000000000000");
   get_status(&boot, 400, "/models/not-an-id");
   it_response *r = it_send(&boot, "PUT", json_object(), "/models");
   EXPECT_STATUS(r, 405);
@@ -664,8 +665,7 @@ START_TEST(test_journal_unmatched) {
 
   r = journal(&srv, "order=oldest");
   ck_assert_uint_eq(json_array_size(entries(r)), 5);
-  ck_assert_str_eq(it_str(json_array_get(entries(r), 4), "answeredBy"),
-                   "http");
+  ck_assert_str_eq(it_str(json_array_get(entries(r), 4), "answeredBy"), "http");
   static const struct {
     const char *nearest, *reason;
   } want[] = {
@@ -721,8 +721,8 @@ START_TEST(test_fault_status_and_count) {
   /* Other organizations, methods and paths are not touched. */
   get_status(&other, 200, "/models");
   get_status(&boot, 200, "/datasets");
-  it_response *r = it_send(&boot, "POST", json_pack("{s:s}", "name", "m"),
-                           "/datasets");
+  it_response *r =
+      it_send(&boot, "POST", json_pack("{s:s}", "name", "m"), "/datasets");
   EXPECT_STATUS(r, 200);
   it_response_free(r);
   r = it_get(&boot, "/v1/models");
@@ -830,8 +830,9 @@ START_TEST(test_fault_latency_and_drop) {
   it_response *r = it_get(&boot, "/models");
   ck_assert_int_eq(r->status, 0);
   it_response_free(r);
-  add_rule(&srv,
-           "{\"path\":\"/models\",\"drop\":true,\"latencyMs\":200,\"count\":1}");
+  add_rule(
+      &srv,
+      "{\"path\":\"/models\",\"drop\":true,\"latencyMs\":200,\"count\":1}");
   t0 = it_now_ms();
   r = it_get(&boot, "/models");
   ck_assert_int_eq(r->status, 0);
@@ -870,7 +871,8 @@ START_TEST(test_fault_probability) {
   char path[64];
   snprintf(path, sizeof path, "/_emulator/faults/%u", id);
   ctl_ok(&srv, "DELETE", path, NULL, 204);
-  id = add_rule(&srv, "{\"path\":\"/models\",\"status\":503,\"probability\":1}");
+  id =
+      add_rule(&srv, "{\"path\":\"/models\",\"status\":503,\"probability\":1}");
   for (int i = 0; i < 30; i++)
     get_status(&boot, 503, "/models");
   snprintf(path, sizeof path, "/_emulator/faults/%u", id);
@@ -944,8 +946,7 @@ START_TEST(test_throttle) {
   get_status(&boot, 200, "/models");
   get_status(&boot, 429, "/models");
   r = journal(&srv, "limit=1");
-  ck_assert_str_eq(it_str(json_array_get(entries(r), 0), "fault"),
-                   "throttle");
+  ck_assert_str_eq(it_str(json_array_get(entries(r), 0), "fault"), "throttle");
   it_response_free(r);
   ck_assert_int_eq(it_server_stop(&srv), 0);
   it_server_cleanup(&srv);

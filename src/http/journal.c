@@ -57,10 +57,10 @@ size_t journal_body_bytes(void) {
 /* ---- redaction ---- */
 
 static const char *const journal_secret_names[] = {
-    "clientSecret", "client_secret", "apiKey",        "api_key",
-    "x-api-key",    "password",      "secret",        "token",
-    "accessToken",  "access_token",  "refreshToken",  "refresh_token",
-    "id_token",     "adminToken",    "admin_token",   "client_assertion"};
+    "clientSecret", "client_secret", "apiKey",       "api_key",
+    "x-api-key",    "password",      "secret",       "token",
+    "accessToken",  "access_token",  "refreshToken", "refresh_token",
+    "id_token",     "adminToken",    "admin_token",  "client_assertion"};
 
 static bool journal_is_secret_name(const char *name, size_t len) {
   for (size_t i = 0;
@@ -111,8 +111,7 @@ static size_t journal_hex(char c) {
  * closing quote, or len when cut); its name, unescaped where the escape is
  * ASCII (so "client\u0053ecret" is seen as clientSecret), in name. */
 static size_t journal_string_end(const char *s, size_t len, size_t i,
-                                 char *name, size_t namecap,
-                                 size_t *name_len) {
+                                 char *name, size_t namecap, size_t *name_len) {
   size_t n = 0;
   bool fits = true;
   for (i++; i < len; i++) {
@@ -195,8 +194,9 @@ char *journal_redact_json(const char *s, size_t len, bool secret_data,
       colon++;
     if (colon >= len || s[colon] != ':')
       continue;
-    bool secret = journal_is_secret_name(name, name_len) ||
-                  (secret_data && name_len == 4 && memcmp(name, "data", 4) == 0);
+    bool secret =
+        journal_is_secret_name(name, name_len) ||
+        (secret_data && name_len == 4 && memcmp(name, "data", 4) == 0);
     if (!secret)
       continue;
     size_t v = colon + 1;
@@ -232,8 +232,8 @@ static char *journal_redact_form(const char *s, size_t len, size_t *out_len) {
       size_t klen = (size_t)(eq - (s + i));
       bool kept = false;
       for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++)
-        kept = kept || (strlen(keep[k]) == klen &&
-                        memcmp(keep[k], s + i, klen) == 0);
+        kept = kept ||
+               (strlen(keep[k]) == klen && memcmp(keep[k], s + i, klen) == 0);
       jbuf_put(&b, s + i, klen + 1);
       if (kept)
         jbuf_put(&b, eq + 1, stop - klen - 1 - i);
@@ -269,9 +269,11 @@ static void journal_utf8(char *t, size_t len) {
   size_t i = 0;
   while (i < len) {
     unsigned char c = (unsigned char)t[i];
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-                                          : (c >> 3) == 30       ? 4
-                                                                 : 0;
+    size_t n = c < 0x80         ? 1
+               : (c >> 5) == 6  ? 2
+               : (c >> 4) == 14 ? 3
+               : (c >> 3) == 30 ? 4
+                                : 0;
     if (c == 0 || n == 0) {
       t[i++] = '?';
       continue;
@@ -324,8 +326,8 @@ void journal_record_add(const journal_record *r) {
     return;
   const char *path = r->path ? r->path : "";
   const char *bare = strncmp(path, "/v1/", 4) == 0 ? path + 3 : path;
-  bool secret_data = strncmp(bare, "/secrets", 8) == 0 &&
-                     (bare[8] == '\0' || bare[8] == '/');
+  bool secret_data =
+      strncmp(bare, "/secrets", 8) == 0 && (bare[8] == '\0' || bare[8] == '/');
   size_t limit = journal_body_limit;
   bool req_cut = false, resp_cut = r->response_cut;
 
@@ -341,12 +343,12 @@ void journal_record_add(const journal_record *r) {
     resp_cut = true;
   }
   size_t rq_out = 0, rs_out = 0;
-  char *rq = journal_redact_body(r->request_body ? r->request_body : "",
-                                 r->request_body ? rq_len : 0, secret_data,
-                                 &rq_out);
-  char *rs = journal_redact_body(r->response_body ? r->response_body : "",
-                                 r->response_body ? rs_len : 0, secret_data,
-                                 &rs_out);
+  char *rq =
+      journal_redact_body(r->request_body ? r->request_body : "",
+                          r->request_body ? rq_len : 0, secret_data, &rq_out);
+  char *rs =
+      journal_redact_body(r->response_body ? r->response_body : "",
+                          r->response_body ? rs_len : 0, secret_data, &rs_out);
   if (!rq || !rs) {
     free(rq);
     free(rs);
@@ -413,7 +415,7 @@ void journal_record_add(const journal_record *r) {
   }
   memset(e, 0, sizeof *e);
   char *out = e->data;
-  const char **slots[T_N] = {&e->method, &e->path,   &e->org,  &e->route,
+  const char **slots[T_N] = {&e->method,  &e->path,   &e->org,  &e->route,
                              &e->nearest, &e->reason, &e->fault};
   for (size_t i = 0; i < T_N; i++) {
     if (!texts[i].s) {
@@ -531,12 +533,12 @@ static json_t *journal_entry_json(const jentry *e) {
   json_object_set_new(o, "durationMs",
                       json_real((double)e->duration_us / 1000.0));
   json_object_set_new(o, "route", journal_str(e->route));
-  json_object_set_new(
-      o, "unmatched",
-      e->nearest ? json_pack("{s:o, s:o}", "nearestRoute",
-                             journal_str(e->nearest), "reason",
-                             journal_str(e->reason ? e->reason : ""))
-                 : json_null());
+  json_object_set_new(o, "unmatched",
+                      e->nearest
+                          ? json_pack("{s:o, s:o}", "nearestRoute",
+                                      journal_str(e->nearest), "reason",
+                                      journal_str(e->reason ? e->reason : ""))
+                          : json_null());
   json_object_set_new(o, "fault", journal_str(e->fault));
   json_object_set_new(o, "answeredBy",
                       json_string(e->http_layer ? "http" : "api"));
@@ -550,8 +552,7 @@ static json_t *journal_entry_json(const jentry *e) {
 static bool journal_matches(const jentry *e, const journal_filter *f) {
   if (f->method && strcmp(f->method, e->method) != 0)
     return false;
-  if (f->status_hi &&
-      (e->status < f->status_lo || e->status > f->status_hi))
+  if (f->status_hi && (e->status < f->status_lo || e->status > f->status_hi))
     return false;
   if (f->organization) {
     if (!f->organization[0] ? e->org != NULL
@@ -577,8 +578,8 @@ json_t *journal_query(const journal_filter *f) {
     if (e && journal_matches(e, f))
       json_array_append_new(list, journal_entry_json(e));
   }
-  json_t *out = json_pack("{s:o, s:I, s:I, s:I, s:I}", "requests", list,
-                          "size", (json_int_t)journal_cap, "bodyBytes",
+  json_t *out = json_pack("{s:o, s:I, s:I, s:I, s:I}", "requests", list, "size",
+                          (json_int_t)journal_cap, "bodyBytes",
                           (json_int_t)journal_body_limit, "recorded",
                           (json_int_t)journal_seq, "evicted",
                           (json_int_t)journal_evicted);

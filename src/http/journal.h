@@ -51,7 +51,7 @@ typedef struct journal_record {
   const char *path; /* decoded, as received */
   const api_param *query;
   size_t n_query;
-  unsigned status; /* 0: dropped without an answer */
+  unsigned status;          /* 0: dropped without an answer */
   const char *organization; /* as authenticated; NULL when none */
   const char *route;        /* "METHOD /template"; NULL when none */
   const char *nearest;      /* unmatched: nearest route, reason */
@@ -70,11 +70,11 @@ void journal_record_add(const journal_record *r);
 void journal_clear(void);
 
 typedef struct journal_filter {
-  const char *method;       /* NULL: any */
-  const char *path;         /* exact path, or a faults_path_matches pattern */
+  const char *method; /* NULL: any */
+  const char *path;   /* exact path, or a faults_path_matches pattern */
   unsigned status_lo, status_hi; /* 0, 0: any */
-  const char *organization; /* NULL: any; "" : none (unauthenticated) */
-  int64_t from_us, to_us;   /* INT64_MIN/INT64_MAX: unbounded */
+  const char *organization;      /* NULL: any; "" : none (unauthenticated) */
+  int64_t from_us, to_us;        /* INT64_MIN/INT64_MAX: unbounded */
   bool oldest_first;
   size_t limit;
 } journal_filter;

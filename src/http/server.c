@@ -11,8 +11,8 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <microhttpd.h>
-#include <stdatomic.h>
 #include <netdb.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -55,7 +55,7 @@
 struct http_server {
   struct MHD_Daemon *daemon;
   guard *guard;
-  delay_queue *delays; /* latency faults: suspended connections */
+  delay_queue *delays;      /* latency faults: suspended connections */
   _Atomic unsigned delayed; /* suspended or resumed, not yet answered */
   unsigned port;
   http_settings s;
@@ -81,12 +81,12 @@ typedef struct http_req {
   char *method;     /* copy, for the log */
   char *trimmed[3]; /* header values with trailing whitespace removed */
   /* The journal and faults (http/journal.h, routing/faults.h). */
-  int64_t time_us;     /* the emulator's clock at arrival */
-  bool dispatched;     /* answered by the API, not the HTTP layer */
-  bool dropped;        /* closed without an answer (a fault) */
-  bool delayed;        /* suspended; `pending` is sent when resumed */
+  int64_t time_us; /* the emulator's clock at arrival */
+  bool dispatched; /* answered by the API, not the HTTP layer */
+  bool dropped;    /* closed without an answer (a fault) */
+  bool delayed;    /* suspended; `pending` is sent when resumed */
   api_response pending;
-  char *resp_copy;     /* the answer's first journal_body_bytes() + 1 */
+  char *resp_copy; /* the answer's first journal_body_bytes() + 1 */
   size_t resp_copy_len;
   dispatch_info info;
   char text[];
@@ -727,8 +727,7 @@ static enum MHD_Result http_fault(http_server *srv, struct MHD_Connection *c,
     hr->delayed = true;
     atomic_fetch_add(&srv->delayed, 1);
     MHD_suspend_connection(c);
-    int64_t due =
-        clock_mono_us() + (int64_t)hr->info.fault.latency_ms * 1000;
+    int64_t due = clock_mono_us() + (int64_t)hr->info.fault.latency_ms * 1000;
     /* Stopping: answered now instead. */
     if (!delay_add(srv->delays, c, due))
       MHD_resume_connection(c);

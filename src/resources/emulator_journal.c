@@ -72,8 +72,9 @@ static bool emulator_parse_status(const char *text, journal_filter *f) {
 }
 
 LAS_HANDLER(emulator_requests_list) {
-  static const char *const names[] = {"method", "path",  "status", "organization",
-                                      "from",   "to",    "order",  "limit"};
+  static const char *const names[] = {"method",       "path", "status",
+                                      "organization", "from", "to",
+                                      "order",        "limit"};
   static const char *const methods[] = {"GET",   "HEAD",   "POST",   "PUT",
                                         "PATCH", "DELETE", "OPTIONS"};
   journal_filter f = {.from_us = INT64_MIN, .to_us = INT64_MAX, .limit = 100};
@@ -134,8 +135,7 @@ LAS_HANDLER(emulator_requests_list) {
   if (v) {
     unsigned long long n = 0;
     if (!emulator_parse_uint(v, JOURNAL_MAX_ENTRIES, &n) || n == 0)
-      return api_errf(ERR_BAD_REQUEST,
-                      "limit: must be an integer from 1 to %u",
+      return api_errf(ERR_BAD_REQUEST, "limit: must be an integer from 1 to %u",
                       JOURNAL_MAX_ENTRIES);
     f.limit = (size_t)n;
   }
@@ -195,8 +195,7 @@ LAS_HANDLER(emulator_throttle_set) {
   json_object_foreach((json_t *)body, key, v) {
     if (strcmp(key, "rps") != 0)
       return api_errf(ERR_BAD_REQUEST,
-                      "%.100s: is not a field of this request (only rps)",
-                      key);
+                      "%.100s: is not a field of this request (only rps)", key);
   }
   v = json_object_get(body, "rps");
   if (!v)

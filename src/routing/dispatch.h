@@ -42,7 +42,7 @@ api_response dispatch_request(const dispatch_input *in);
 typedef struct dispatch_info {
   const char *route_method; /* the matched row; NULL when none */
   const char *route_path;
-  bool control;        /* a control API route (never journaled or faulted) */
+  bool control;          /* a control API route (never journaled or faulted) */
   char organization[64]; /* as authenticated; "" when not */
   /* The request matched no route, or its path ids are malformed: the
    * nearest route and why (router_nearest). */

@@ -163,8 +163,7 @@ bool faults_pattern_check(const char *pattern, char *err, size_t errlen) {
     if (brace) {
       bool whole = len > 2 && seg[0] == '{' && seg[len - 1] == '}' &&
                    !memchr(seg + 1, '{', len - 2) &&
-                   !memchr(seg + 1, '}', len - 2) &&
-                   !memchr(seg, '*', len);
+                   !memchr(seg + 1, '}', len - 2) && !memchr(seg, '*', len);
       if (!whole) {
         snprintf(err, errlen,
                  "a parameter must be a whole segment, '{name}' ('%.*s')",
@@ -240,7 +239,7 @@ static bool faults_parse_rule(const json_t *j, const char *where,
   static const char *const fields[] = {
       "method", "path", "organization", "probability", "count",
       "status", "body", "latencyMs",    "drop",        "id"};
-  static const char *const methods[] = {"GET",   "HEAD",    "POST", "PUT",
+  static const char *const methods[] = {"GET",   "HEAD",   "POST",   "PUT",
                                         "PATCH", "DELETE", "OPTIONS"};
   *out = NULL;
   if (!json_is_object(j))
@@ -398,9 +397,9 @@ static json_t *faults_rule_json(const fault_rule *r) {
   if (r->status) {
     json_object_set_new(o, "status", json_integer(r->status));
     json_error_t jerr;
-    json_t *body = r->body ? json_incref(r->body)
-                           : json_loadb(r->body_text, r->body_len,
-                                        JSON_DECODE_ANY, &jerr);
+    json_t *body =
+        r->body ? json_incref(r->body)
+                : json_loadb(r->body_text, r->body_len, JSON_DECODE_ANY, &jerr);
     if (body)
       json_object_set_new(o, "body", body);
   }
@@ -441,8 +440,8 @@ bool faults_load_text(const char *text, size_t len, char *err, size_t errlen) {
   json_error_t jerr;
   json_t *doc = json_loadb(text, len, 0, &jerr);
   if (!doc) {
-    snprintf(err, errlen, "malformed JSON at line %d column %d: %s",
-             jerr.line, jerr.column, jerr.text);
+    snprintf(err, errlen, "malformed JSON at line %d column %d: %s", jerr.line,
+             jerr.column, jerr.text);
     return false;
   }
   const json_t *list = doc;
@@ -665,8 +664,8 @@ static double faults_draw(void) {
   if (!atomic_load(&faults_rng_seeded)) {
     bool expected = false;
     if (atomic_compare_exchange_strong(&faults_rng_seeded, &expected, true))
-      atomic_store(&faults_rng, (uint64_t)clock_real_us() ^
-                                    ((uint64_t)getpid() << 32));
+      atomic_store(&faults_rng,
+                   (uint64_t)clock_real_us() ^ ((uint64_t)getpid() << 32));
   }
   uint64_t z = atomic_fetch_add(&faults_rng, 0x9e3779b97f4a7c15ULL) +
                0x9e3779b97f4a7c15ULL;
@@ -690,8 +689,8 @@ bool faults_decide(const char *method, const char *path,
   unsigned rps = atomic_load(&faults_rps);
   if (rps && organization && organization[0] &&
       faults_throttle_hit(organization, mono_us, rps)) {
-    json_t *b = json_pack("{s:s}", "message",
-                          err_message(ERR_TOO_MANY_REQUESTS));
+    json_t *b =
+        json_pack("{s:s}", "message", err_message(ERR_TOO_MANY_REQUESTS));
     out->body = b ? json_dumps(b, JSON_COMPACT) : NULL;
     json_decref(b);
     out->body_len = out->body ? strlen(out->body) : 0;

@@ -39,13 +39,13 @@
 #define FAULTS_MAX_LATENCY_MS 600000u
 
 typedef struct fault_action {
-  unsigned status;   /* non-zero: answer this instead of the handler */
-  char *body;        /* its JSON text (malloc'ed; the caller frees) */
+  unsigned status; /* non-zero: answer this instead of the handler */
+  char *body;      /* its JSON text (malloc'ed; the caller frees) */
   size_t body_len;
   unsigned latency_ms;
   bool drop;
-  bool throttled;    /* status is the throttle's 429 */
-  unsigned rule_id;  /* the rule that applied; 0 for the throttle */
+  bool throttled;   /* status is the throttle's 429 */
+  unsigned rule_id; /* the rule that applied; 0 for the throttle */
 } fault_action;
 
 /* Whether a path matches a pattern. Both are compared without a leading

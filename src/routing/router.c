@@ -290,8 +290,8 @@ bool router_nearest(const char *method, const char *path, char *nearest,
   char *buf = malloc(buflen);
   if (!buf)
     return false;
-  router_result m = router_match(method, p, &r, params, &n_params, buf,
-                                 buflen, allow, sizeof allow);
+  router_result m = router_match(method, p, &r, params, &n_params, buf, buflen,
+                                 allow, sizeof allow);
   if (m == ROUTER_MATCH || m == ROUTER_PARAM_TOO_LONG) {
     char err[256] = "path: parameters too long";
     bool ok = m == ROUTER_MATCH &&
