@@ -19,13 +19,13 @@
  * in the middle of an execution and of a Wait. */
 #include "it_client.h"
 
+#include "ck_run.h"
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "ck_run.h"
 
 #define EXPECT_STATUS(resp, code)                                              \
   do {                                                                         \
@@ -1202,6 +1202,57 @@ START_TEST(test_counters_and_allowances) {
 }
 END_TEST
 
+/* In docker mode command the completion step runs the command mapped to
+ * completedConfig.imageUrl, with the workflow execution's ids and the
+ * config's environment; its output and exit go to the completion log. */
+START_TEST(test_completion_command_runs) {
+  static const char *const flags[] = {
+      "--docker-mode", "command", "--docker-command",
+      "example/done:2=echo \"wf=$WORKFLOW_ID ex=$EXECUTION_ID "
+      "wfx=$WORKFLOW_EXECUTION_ID a=$A\"; echo to-stderr >&2; exit 3",
+      NULL};
+  it_server srv;
+  ck_assert(it_server_start(&srv, flags));
+  it_session s;
+  ck_assert(it_login_bootstrap(&srv, &s));
+  char wf[64], ex[64];
+  create_workflow(&s,
+                  table_json(&s, "{'StartAt':'S','States':{'S':{'Type':"
+                                 "'Succeed'}}}"),
+                  json_pack("{s:{s:s, s:{s:s}}}", "completedConfig", "imageUrl",
+                            "example/done:2", "environment", "A", "b"),
+                  wf);
+  json_decref(start(&s, wf, json_object(), ex));
+  json_t *e = wait_end(&s, wf, ex, 10000);
+  ck_assert_str_eq(it_str(e, "status"), "succeeded");
+  char log_id[64];
+  snprintf(log_id, sizeof log_id, "%s", it_str(e, "completedTaskLogId"));
+  json_decref(e);
+  char want[300];
+  snprintf(want, sizeof want, "wf=%s ex=%s wfx=%s a=b", wf, ex, ex);
+  char *text = NULL;
+  for (int i = 0; i < 200; i++) {
+    json_t *log = ok_json(it_get(&s, "/logs/%s", log_id), 200);
+    free(text);
+    text = json_dumps(json_object_get(log, "events"), 0);
+    json_decref(log);
+    if (strstr(text, "exited with status 3"))
+      break;
+    usleep(50 * 1000);
+  }
+  ck_assert_msg(strstr(text, want), "no '%s' in %s", want, text);
+  ck_assert_msg(strstr(text, "to-stderr"), "%s", text);
+  ck_assert_msg(strstr(text, "the command exited with status 3"), "%s", text);
+  free(text);
+  /* The execution stays as it ended. */
+  e = ok_json(it_get(&s, "/workflows/%s/executions/%s", wf, ex), 200);
+  ck_assert_str_eq(it_str(e, "status"), "succeeded");
+  json_decref(e);
+  ck_assert_int_eq(it_server_stop(&srv), 0);
+  it_server_cleanup(&srv);
+}
+END_TEST
+
 START_TEST(test_restart_mid_execution_and_mid_wait) {
   it_server srv;
   ck_assert(it_server_start(&srv, g_flags));
@@ -1302,6 +1353,7 @@ static Suite *asl_suite(void) {
   tc = tcase_create("servers");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_counters_and_allowances);
+  tcase_add_test(tc, test_completion_command_runs);
   tcase_add_test(tc, test_restart_mid_execution_and_mid_wait);
   tcase_add_test(tc, test_servers_exit_cleanly);
   suite_add_tcase(s, tc);

@@ -13,6 +13,7 @@
 #include "resources/transition_internal.h"
 
 #include "core/clock.h"
+#include "core/ids.h"
 #include "core/log.h"
 #include "engine/engine.h"
 #include "engine/runner.h"
@@ -535,8 +536,10 @@ static store_status exec_exit_tx(store *s, void *arg) {
              c->how->dropped, RUNNER_OUTPUT_CAP);
   store_status st = logs_append(s, c->org_id, c->log_id,
                                 json_pack("[o]", logs_event(now, line)));
-  if (st != STORE_ONE && st != STORE_NONE)
-    return st;
+  /* A completion step's command: its workflow execution has ended. */
+  if (ids_valid("workflow-execution", c->id) || st == STORE_ERROR ||
+      st == STORE_BUSY)
+    return st == STORE_NONE ? STORE_ONE : st;
   char msg[400];
   snprintf(msg, sizeof msg,
            "the command %s without completing the execution (PATCH "
@@ -559,6 +562,7 @@ bool transitions_start(char *err, size_t errlen) {
   engine_register(TRANSITION_JOB_TIMEOUT, transition_timeout_job);
   engine_register(TRANSITION_JOB_AUTO, transition_auto_job);
   engine_register(TRANSITION_JOB_LAUNCH, transition_launch_job);
+  engine_register(TRANSITION_JOB_COMPLETED, transition_completed_job);
   return runner_start(exec_on_output, exec_on_exit, err, errlen);
 }
 

@@ -38,6 +38,7 @@ js_schema *transition_schema_compile(const json_t *schema, char *err,
 #define TRANSITION_JOB_TIMEOUT "transition-timeout"
 #define TRANSITION_JOB_AUTO "transition-auto"
 #define TRANSITION_JOB_LAUNCH "transition-launch"
+#define TRANSITION_JOB_COMPLETED "workflow-completed-command"
 
 /* Fails every running execution of a transition with `message` (as a
  * PATCH failed would, with the end hook; commands are killed). */
@@ -93,6 +94,10 @@ store_status transition_auto_job(store *s, const store_job *job,
                                  int64_t now_us);
 store_status transition_launch_job(store *s, const store_job *job,
                                    int64_t now_us);
+/* The job TRANSITION_JOB_COMPLETED (transition_completed.c): runs the
+ * command of a workflow execution's completion step. */
+store_status transition_completed_job(store *s, const store_job *job,
+                                      int64_t now_us);
 /* The command line mapped to an image (or by "*"), or NULL. */
 const char *transition_docker_command(const char *image);
 /* Whether the API endpoint is known yet (transitions_set_endpoints). */

@@ -71,6 +71,15 @@ void transition_exec_set_end_hook(transition_end_fn fn);
 store_status transition_exec_detach(store *s, const char *org_id,
                                     const char *execution_id);
 
+/* A workflow's completedConfig (transition_completed.c): whether the
+ * completion step of `image` runs a command (docker mode command with a
+ * command mapped to the image), and scheduling that command for workflow
+ * execution wfx_id in the caller's transaction; the execution's
+ * completedTaskLogId receives its output and exit. */
+bool transition_completion_runs(const char *image);
+store_status transition_completion_start(store *s, const char *org_id,
+                                         const char *wfx_id, int64_t now_us);
+
 /* Whether a transition exists in the organization (for the workflow
  * definition checker): STORE_ONE, STORE_NONE, or a store failure. */
 store_status transition_exists(store *s, const char *org_id,

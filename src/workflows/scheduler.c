@@ -297,9 +297,14 @@ static void wfx_completion_step(wfx *x, const char *status) {
            "execution",
            nenv, nsec, jstr(cc, "secretId") ? ", registry secret set" : "");
   json_array_append_new(events, logs_event(x->now_us, msg));
+  bool runs = transition_completion_runs(image);
   json_array_append_new(
-      events, logs_event(x->now_us, "succeeded (the emulator records the "
-                                    "completion step; it runs no image)"));
+      events,
+      logs_event(x->now_us,
+                 runs ? "docker mode command: the command mapped to the image "
+                        "runs; its output follows"
+                      : "succeeded (the emulator records the completion step; "
+                        "it runs no image outside docker mode command)"));
   logs_ref ref = {SCHEDULER_COMPLETED_TRANSITION, NULL, x->workflow_id, x->id};
   char log_id[IDS_MAX_LEN];
   store_status st =
@@ -309,6 +314,11 @@ static void wfx_completion_step(wfx *x, const char *status) {
     return;
   }
   set_str(x->body, "completedTaskLogId", log_id);
+  if (runs && (st = transition_completion_start(x->s, x->org_id, x->id,
+                                                x->now_us)) != STORE_ONE) {
+    x->err = st == STORE_NONE ? STORE_ERROR : st;
+    return;
+  }
   json_t *ev = wfx_event(x, "CompletionStep");
   set_str(ev, "imageUrl", image);
   set_str(ev, "logId", log_id);
