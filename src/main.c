@@ -9,6 +9,8 @@
 #include "http/journal.h"
 #include "http/server.h"
 #include "resources/bootstrap.h"
+#include "resources/control.h"
+#include "resources/emulator_journal.h"
 #include "resources/paging.h"
 #include "resources/transition_runtime.h"
 #include "routing/dispatch.h"
@@ -89,14 +91,12 @@ int main(int argc, char **argv) {
     return main_fail(err);
   if (!journal_configure(cfg.journal_size, cfg.journal_body_bytes))
     return main_fail("--journal-size: out of memory");
-  if (cfg.faults_file[0] &&
-      !faults_load_file(cfg.faults_file, err, sizeof err)) {
+  if (!emulator_journal_start(cfg.faults_file, cfg.throttle_rps, err,
+                              sizeof err)) {
     journal_configure(0, 0);
     return main_fail(err);
   }
-  /* The flag (or its variable) wins over the file's throttleRps. */
-  if (cfg.throttle_rps)
-    faults_set_throttle(cfg.throttle_rps);
+  control_on_reset(NULL, emulator_journal_after_reset);
   if (!transitions_configure(cfg.docker_mode, cfg.docker_commands,
                              cfg.docker_commands_file, err, sizeof err))
     return main_fail(err);

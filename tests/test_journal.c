@@ -5,6 +5,8 @@
 #include "it_client.h"
 
 #include "http/journal.h"
+#include "resources/control.h"
+#include "resources/emulator_journal.h"
 #include "routing/faults.h"
 #include "routing/router.h"
 
@@ -291,6 +293,60 @@ START_TEST(test_decide) {
   ck_assert(!faults_decide("GET", "/models", NULL, t + 4, &a));
   ck_assert(!faults_decide("GET", "/models", "o1", t + 1000000, &a));
   faults_set_throttle(0);
+}
+END_TEST
+
+static size_t journal_entries_now(void) {
+  journal_filter f = {.from_us = INT64_MIN, .to_us = INT64_MAX, .limit = 100};
+  json_t *j = journal_query(&f);
+  size_t n = json_array_size(json_object_get(j, "requests"));
+  json_decref(j);
+  return n;
+}
+
+static size_t rules_now(void) {
+  json_t *j = faults_list();
+  size_t n = json_array_size(json_object_get(j, "faults"));
+  json_decref(j);
+  return n;
+}
+
+/* A reset empties the journal and puts the rules and throttle back as at
+ * start; a restore leaves them. */
+START_TEST(test_reset_hook) {
+  char path[] = "/tmp/las-faults-hook-XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  const char *text =
+      "{\"faults\": [{\"path\": \"/a\", \"drop\": true}], \"throttleRps\": 9}";
+  ck_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+  close(fd);
+  char err[512];
+  ck_assert_msg(emulator_journal_start(path, 0, err, sizeof err), "%s", err);
+  ck_assert_uint_eq(faults_throttle(), 9);
+  ck_assert(journal_configure(10, 100));
+  journal_record rec = {.method = "GET", .path = "/a", .status = 200};
+  journal_record_add(&rec);
+  json_t *rule = json_pack("{s:s, s:i}", "path", "/b", "status", 500);
+  ck_assert(faults_add_json(rule, "r", NULL, err, sizeof err));
+  json_decref(rule);
+  faults_set_throttle(3);
+  ck_assert(control_on_reset(NULL, emulator_journal_after_reset));
+  control_run_after_hooks(true);
+  ck_assert_uint_eq(journal_entries_now(), 1);
+  ck_assert_uint_eq(rules_now(), 2);
+  ck_assert_uint_eq(faults_throttle(), 3);
+  control_run_after_hooks(false);
+  ck_assert_uint_eq(journal_entries_now(), 0);
+  ck_assert_uint_eq(rules_now(), 1);
+  ck_assert_uint_eq(faults_throttle(), 9);
+  /* The flag's throttle wins over the file's. */
+  ck_assert(emulator_journal_start(path, 4, err, sizeof err));
+  control_run_after_hooks(false);
+  ck_assert_uint_eq(faults_throttle(), 4);
+  unlink(path);
+  faults_clear();
+  journal_configure(0, 0);
 }
 END_TEST
 
@@ -1035,6 +1091,7 @@ static Suite *journal_suite(void) {
   tcase_add_test(units, test_redact_text);
   tcase_add_test(units, test_rule_parser);
   tcase_add_test(units, test_decide);
+  tcase_add_test(units, test_reset_hook);
   suite_add_tcase(s, units);
   TCase *j = tcase_create("journal");
   tcase_set_timeout(j, 120);

@@ -97,6 +97,15 @@ static void jbuf_put(jbuf *b, const char *s, size_t n) {
   b->p[b->len] = '\0';
 }
 
+/* One allocation for the usual case (a redaction adds a few bytes). */
+static void jbuf_reserve(jbuf *b, size_t cap) {
+  b->p = malloc(cap);
+  b->cap = b->p ? cap : 0;
+  b->oom = !b->p;
+  if (b->p)
+    b->p[0] = '\0';
+}
+
 static size_t journal_hex(char c) {
   if (c >= '0' && c <= '9')
     return (size_t)(c - '0');
@@ -109,12 +118,24 @@ static size_t journal_hex(char c) {
 
 /* The end of the JSON string starting at s[i] == '"' (the index after its
  * closing quote, or len when cut); its name, unescaped where the escape is
- * ASCII (so "client\u0053ecret" is seen as clientSecret), in name. */
+ * ASCII (so "client\u0053ecret" is seen as clientSecret), in name (0 when
+ * longer than namecap). Spans without escapes are found with memchr: this
+ * runs on every answer the journal keeps. */
 static size_t journal_string_end(const char *s, size_t len, size_t i,
                                  char *name, size_t namecap, size_t *name_len) {
+  size_t start = i + 1;
+  const char *q = memchr(s + start, '"', len - start);
+  size_t qi = q ? (size_t)(q - s) : len;
+  if (!memchr(s + start, '\\', qi - start)) {
+    size_t n = qi - start;
+    *name_len = q && n <= namecap ? n : 0;
+    if (*name_len)
+      memcpy(name, s + start, n);
+    return q ? qi + 1 : len;
+  }
   size_t n = 0;
   bool fits = true;
-  for (i++; i < len; i++) {
+  for (i = start; i < len; i++) {
     char c = s[i];
     if (c == '"') {
       *name_len = fits ? n : 0;
@@ -173,13 +194,12 @@ static size_t journal_value_end(const char *s, size_t len, size_t i) {
 char *journal_redact_json(const char *s, size_t len, bool secret_data,
                           size_t *out_len) {
   jbuf b = {0};
-  jbuf_put(&b, "", 0);
+  jbuf_reserve(&b, len + 16);
   size_t i = 0;
   while (i < len && !b.oom) {
     if (s[i] != '"') {
-      size_t run = i;
-      while (run < len && s[run] != '"')
-        run++;
+      const char *q = memchr(s + i, '"', len - i);
+      size_t run = q ? (size_t)(q - s) : len;
       jbuf_put(&b, s + i, run - i);
       i = run;
       continue;
@@ -220,7 +240,7 @@ static char *journal_redact_form(const char *s, size_t len, size_t *out_len) {
   static const char *const keep[] = {"grant_type", "scope", "client_id",
                                      "username"};
   jbuf b = {0};
-  jbuf_put(&b, "", 0);
+  jbuf_reserve(&b, len + 16);
   size_t i = 0;
   while (i <= len && !b.oom) {
     const char *amp = memchr(s + i, '&', len - i);
@@ -268,6 +288,16 @@ static char *journal_redact_body(const char *s, size_t len, bool secret_data,
 static void journal_utf8(char *t, size_t len) {
   size_t i = 0;
   while (i < len) {
+    /* Eight ASCII bytes without a NUL at a time (most text). */
+    if (i + 8 <= len) {
+      uint64_t w;
+      memcpy(&w, t + i, 8);
+      const uint64_t high = 0x8080808080808080ULL;
+      if (!(w & high) && !((w - 0x0101010101010101ULL) & ~w & high)) {
+        i += 8;
+        continue;
+      }
+    }
     unsigned char c = (unsigned char)t[i];
     size_t n = c < 0x80         ? 1
                : (c >> 5) == 6  ? 2

@@ -15,8 +15,13 @@
  *   DELETE /_emulator/faults     -> 204, every rule removed
  *   DELETE /_emulator/faults/{faultId} -> 204; 404 when there is none
  *   GET    /_emulator/throttle   -> {"rps": N} (0: off)
- *   POST   /_emulator/throttle   {"rps": N} -> {"rps": N} */
+ *   POST   /_emulator/throttle   {"rps": N} -> {"rps": N}
+ * A reset puts the rules and the throttle back as they were at start and
+ * empties the journal (emulator_journal.h). */
+#include "resources/emulator_journal.h"
+
 #include "core/clock.h"
+#include "core/log.h"
 #include "http/journal.h"
 #include "resources/resources.h"
 #include "routing/faults.h"
@@ -206,4 +211,39 @@ LAS_HANDLER(emulator_throttle_set) {
                     "rps: must be an integer from 0 (off) to 1000000");
   faults_set_throttle((unsigned)json_integer_value(v));
   return api_ok(json_pack("{s:I}", "rps", (json_int_t)faults_throttle()));
+}
+
+/* What emulator_journal_start was given, for resets. */
+static char emulator_faults_file[1024];
+static unsigned emulator_throttle_rps;
+
+/* Rules and throttle as at start (the flag's throttle wins). */
+static bool emulator_faults_initial(char *err, size_t errlen) {
+  faults_clear();
+  faults_set_throttle(0);
+  if (emulator_faults_file[0] &&
+      !faults_load_file(emulator_faults_file, err, errlen))
+    return false;
+  if (emulator_throttle_rps)
+    faults_set_throttle(emulator_throttle_rps);
+  return true;
+}
+
+bool emulator_journal_start(const char *faults_file, unsigned throttle_rps,
+                            char *err, size_t errlen) {
+  snprintf(emulator_faults_file, sizeof emulator_faults_file, "%s",
+           faults_file ? faults_file : "");
+  emulator_throttle_rps = throttle_rps;
+  return emulator_faults_initial(err, errlen);
+}
+
+void emulator_journal_after_reset(bool restored) {
+  if (restored)
+    return;
+  journal_clear();
+  char err[512];
+  /* The file may have changed since the start: the rules then stay
+   * cleared, and the log says why. */
+  if (!emulator_faults_initial(err, sizeof err))
+    log_msg(LOG_WARN, "reset: fault rules not restored: %s", err);
 }
