@@ -56,19 +56,34 @@ size_t journal_body_bytes(void) {
 
 /* ---- redaction ---- */
 
-static const char *const journal_secret_names[] = {
-    "clientSecret", "client_secret", "apiKey",       "api_key",
-    "x-api-key",    "password",      "secret",       "token",
-    "accessToken",  "access_token",  "refreshToken", "refresh_token",
-    "id_token",     "adminToken",    "admin_token",  "client_assertion"};
+#define JOURNAL_NAME(s)                                                        \
+  { s, sizeof s - 1 }
+static const struct {
+  const char *name;
+  size_t len;
+} journal_secret_names[] = {
+    JOURNAL_NAME("clientSecret"), JOURNAL_NAME("client_secret"),
+    JOURNAL_NAME("apiKey"),       JOURNAL_NAME("api_key"),
+    JOURNAL_NAME("x-api-key"),    JOURNAL_NAME("password"),
+    JOURNAL_NAME("secret"),       JOURNAL_NAME("token"),
+    JOURNAL_NAME("accessToken"),  JOURNAL_NAME("access_token"),
+    JOURNAL_NAME("refreshToken"), JOURNAL_NAME("refresh_token"),
+    JOURNAL_NAME("id_token"),     JOURNAL_NAME("adminToken"),
+    JOURNAL_NAME("admin_token"),  JOURNAL_NAME("client_assertion")};
+#undef JOURNAL_NAME
 
+/* Every answer's keys are checked: lengths first, then the text. */
 static bool journal_is_secret_name(const char *name, size_t len) {
   for (size_t i = 0;
        i < sizeof journal_secret_names / sizeof journal_secret_names[0]; i++)
-    if (strlen(journal_secret_names[i]) == len &&
-        strncasecmp(journal_secret_names[i], name, len) == 0)
+    if (journal_secret_names[i].len == len &&
+        strncasecmp(journal_secret_names[i].name, name, len) == 0)
       return true;
   return false;
+}
+
+static bool journal_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
 typedef struct jbuf {
@@ -116,35 +131,41 @@ static size_t journal_hex(char c) {
   return 16;
 }
 
-/* The end of the JSON string starting at s[i] == '"' (the index after its
- * closing quote, or len when cut); its name, unescaped where the escape is
- * ASCII (so "client\u0053ecret" is seen as clientSecret), in name (0 when
- * longer than namecap). Spans without escapes are found with memchr: this
- * runs on every answer the journal keeps. */
+/* The end of the JSON string starting at s[i] == '"': the index after its
+ * closing quote, or len when cut. `escapes`: the text holds a backslash
+ * (else the closing quote is the next one, found with memchr: this runs on
+ * every answer the journal keeps). */
 static size_t journal_string_end(const char *s, size_t len, size_t i,
-                                 char *name, size_t namecap, size_t *name_len) {
-  size_t start = i + 1;
-  const char *q = memchr(s + start, '"', len - start);
-  size_t qi = q ? (size_t)(q - s) : len;
-  if (!memchr(s + start, '\\', qi - start)) {
-    size_t n = qi - start;
-    *name_len = q && n <= namecap ? n : 0;
-    if (*name_len)
-      memcpy(name, s + start, n);
-    return q ? qi + 1 : len;
+                                 bool escapes) {
+  for (i++; i < len;) {
+    const char *q = memchr(s + i, '"', len - i);
+    if (!q)
+      return len;
+    size_t qi = (size_t)(q - s);
+    if (!escapes)
+      return qi + 1;
+    /* An odd run of backslashes before the quote escapes it. */
+    size_t bs = 0;
+    while (qi - bs > i && s[qi - bs - 1] == '\\')
+      bs++;
+    if (bs % 2 == 0)
+      return qi + 1;
+    i = qi + 1;
   }
+  return len;
+}
+
+/* The name of the string s[start, end) (its quotes excluded) with escapes
+ * undone where they are ASCII (so "client\u0053ecret" is seen as
+ * clientSecret); 0 when longer than cap. */
+static size_t journal_unescape(const char *s, size_t start, size_t end,
+                               char *name, size_t cap) {
   size_t n = 0;
-  bool fits = true;
-  for (i = start; i < len; i++) {
+  for (size_t i = start; i < end; i++) {
     char c = s[i];
-    if (c == '"') {
-      *name_len = fits ? n : 0;
-      return i + 1;
-    }
-    if (c == '\\' && i + 1 < len) {
-      i++;
-      c = s[i];
-      if (c == 'u' && i + 4 < len) {
+    if (c == '\\' && i + 1 < end) {
+      c = s[++i];
+      if (c == 'u' && i + 4 < end) {
         size_t v = 0;
         for (size_t k = 1; k <= 4; k++)
           v = v * 16 + journal_hex(s[i + k]);
@@ -152,30 +173,27 @@ static size_t journal_string_end(const char *s, size_t len, size_t i,
         i += 4;
       }
     }
-    if (n < namecap)
-      name[n++] = c;
-    else
-      fits = false;
+    if (n == cap)
+      return 0;
+    name[n++] = c;
   }
-  *name_len = 0;
-  return len;
+  return n;
 }
 
 /* The end of the JSON value starting at s[i] (strings, nested containers
  * and scalars), or len when the text is cut inside it. */
-static size_t journal_value_end(const char *s, size_t len, size_t i) {
+static size_t journal_value_end(const char *s, size_t len, size_t i,
+                                bool escapes) {
   if (i >= len)
     return len;
-  char name[1];
-  size_t nl;
   if (s[i] == '"')
-    return journal_string_end(s, len, i, name, 0, &nl);
+    return journal_string_end(s, len, i, escapes);
   if (s[i] == '{' || s[i] == '[') {
     size_t depth = 0;
     while (i < len) {
       char c = s[i];
       if (c == '"') {
-        i = journal_string_end(s, len, i, name, 0, &nl);
+        i = journal_string_end(s, len, i, escapes);
         continue;
       }
       if (c == '{' || c == '[')
@@ -195,6 +213,7 @@ char *journal_redact_json(const char *s, size_t len, bool secret_data,
                           size_t *out_len) {
   jbuf b = {0};
   jbuf_reserve(&b, len + 16);
+  bool escapes = memchr(s, '\\', len) != NULL;
   size_t i = 0;
   while (i < len && !b.oom) {
     if (s[i] != '"') {
@@ -204,27 +223,35 @@ char *journal_redact_json(const char *s, size_t len, bool secret_data,
       i = run;
       continue;
     }
-    char name[32];
-    size_t name_len = 0;
-    size_t end = journal_string_end(s, len, i, name, sizeof name, &name_len);
+    size_t start = i + 1;
+    size_t end = journal_string_end(s, len, i, escapes);
     jbuf_put(&b, s + i, end - i);
     i = end;
     size_t colon = i;
-    while (colon < len && strchr(" \t\r\n", s[colon]))
+    while (colon < len && journal_space(s[colon]))
       colon++;
-    if (colon >= len || s[colon] != ':')
+    if (colon >= len || s[colon] != ':' || end == len)
       continue;
+    /* A name: compared as written, or unescaped. */
+    const char *name = s + start;
+    size_t name_len = end - 1 - start;
+    char unescaped[32];
+    if (escapes && memchr(name, '\\', name_len)) {
+      name_len =
+          journal_unescape(s, start, end - 1, unescaped, sizeof unescaped);
+      name = unescaped;
+    }
     bool secret =
         journal_is_secret_name(name, name_len) ||
         (secret_data && name_len == 4 && memcmp(name, "data", 4) == 0);
     if (!secret)
       continue;
     size_t v = colon + 1;
-    while (v < len && strchr(" \t\r\n", s[v]))
+    while (v < len && journal_space(s[v]))
       v++;
     jbuf_put(&b, s + i, v - i);
     jbuf_put(&b, "\"***\"", 5);
-    i = journal_value_end(s, len, v);
+    i = journal_value_end(s, len, v, escapes);
   }
   if (b.oom) {
     free(b.p);
@@ -276,7 +303,7 @@ static char *journal_redact_form(const char *s, size_t len, size_t *out_len) {
 static char *journal_redact_body(const char *s, size_t len, bool secret_data,
                                  size_t *out_len) {
   size_t i = 0;
-  while (i < len && strchr(" \t\r\n", s[i]) && s[i])
+  while (i < len && journal_space(s[i]))
     i++;
   if (i == len || s[i] == '{' || s[i] == '[')
     return journal_redact_json(s, len, secret_data, out_len);
