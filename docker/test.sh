@@ -8,8 +8,9 @@
 # Containers run with --network=host when the engine has no bridge network
 # (those machines), else with a published port (-p).
 #
-#   docker/test.sh            build and test
-#   IMAGE=name docker/test.sh test an image built elsewhere (no build)
+#   docker/test.sh                  build las-emulator:test and test it
+#   IMAGE=name docker/test.sh       build and test under another tag
+#   NO_BUILD=1 IMAGE=name ...       test an image built already
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tag=${IMAGE:-las-emulator:test}
@@ -37,7 +38,7 @@ trap cleanup EXIT
 
 docker info >/dev/null 2>&1 || fail "no Docker engine answers (DOCKER_HOST=${DOCKER_HOST:-unset}); on the development machines: eval \"\$(../shared/docker/engine.sh start)\""
 
-if [ -z "${IMAGE:-}" ]; then
+if [ -z "${NO_BUILD:-}" ]; then
   say "building $tag"
   t0=$(date +%s)
   docker build --network=host -f "$root/docker/Dockerfile" -t "$tag" "$root" >"$tmp/build.log" 2>&1 ||
@@ -116,5 +117,45 @@ n=$(curl -fsS "${auth[@]}" "$base/datasets/$ds" | sed -n 's/.*"numberOfDocuments
 [ "$n" = 1 ] || fail "numberOfDocuments after the restart: $n"
 say "data survived the restart"
 docker rm -f "$c1" >/dev/null
+
+# HTTPS with a self-signed certificate, plain HTTP beside it, on the same
+# volume: the health check follows LAS_PORT over TLS, a client that trusts
+# the certificate (and only such a client) gets in.
+c2=$run_id-2
+plain=$((port + 1))
+say "starting with LAS_TLS_SELF_SIGNED on port $port, plain HTTP on $plain"
+start "$c2" "$port" LAS_TLS_SELF_SIGNED=true LAS_PLAIN_PORT="$plain" \
+  LAS_CLIENT_ID=docker-test-client LAS_CLIENT_SECRET=docker-test-secret
+wait_healthy "$c2"
+cert=$(printed "$c2" REQUESTS_CA_BUNDLE)
+[ -n "$cert" ] || fail "no REQUESTS_CA_BUNDLE printed"
+docker cp "$c2:$cert" "$tmp/cert.pem" >/dev/null || fail "docker cp $cert"
+auth_ep=$(printed "$c2" LAS_AUTH_ENDPOINT)
+[ "$auth_ep" = "127.0.0.1:$port" ] || fail "LAS_AUTH_ENDPOINT=$auth_ep, not the SDK's host:port form"
+curl -fsS --cacert "$tmp/cert.pem" "https://127.0.0.1:$port/health" >/dev/null || fail "HTTPS /health with the certificate"
+if curl -fsS "https://127.0.0.1:$port/health" >/dev/null 2>&1; then fail "an untrusting client got in"; fi
+base=https://127.0.0.1:$port
+tok=$(curl -fsS --cacert "$tmp/cert.pem" -u docker-test-client:docker-test-secret \
+  -d grant_type=client_credentials "$base/token" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
+[ -n "$tok" ] || fail "no token over HTTPS"
+curl -fsS --cacert "$tmp/cert.pem" -H "Authorization: Bearer $tok" "$base/documents/$doc" >/dev/null ||
+  fail "the document over HTTPS"
+curl -fsS -H "Authorization: Bearer $tok" "http://127.0.0.1:$plain/documents/$doc" >/dev/null ||
+  fail "the document over the plain listener"
+say "HTTPS (certificate $cert) and the plain listener serve the same data"
+docker rm -f "$c2" >/dev/null
+
+# Flags given to the container instead of variables: the health check
+# follows them as the server does (LAS_PORT stays the image's 8080).
+c3=$run_id-3
+flag_port=$((port + 2))
+say "starting with flags: --port $flag_port --tls-self-signed"
+# shellcheck disable=SC2046
+docker run -d --name "$c3" $(net_args "$flag_port") -v "$volume:/data" "$tag" \
+  --port "$flag_port" --tls-self-signed >/dev/null || fail "docker run $c3"
+containers+=("$c3")
+wait_healthy "$c3"
+docker rm -f "$c3" >/dev/null
+say "the health check follows --port and --tls-self-signed given as flags"
 
 say "all docker checks passed"

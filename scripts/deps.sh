@@ -4,9 +4,10 @@
 set -euo pipefail
 # libmicrohttpd is not among them: meson builds it from Debian's source with
 # our patches (subprojects/libmicrohttpd.wrap), downloading it once; `patch`
-# applies them. The bench's reference servers link Debian's own.
+# applies them; libgnutls28-dev: its TLS and our certificates (http/tls.c).
+# The bench's reference servers link Debian's own.
 packages=(gcc libc6-dev pkg-config meson ninja-build patch libjansson-dev
-          libsqlite3-dev uuid-dev libpcre2-dev nettle-dev)
+          libsqlite3-dev uuid-dev libpcre2-dev nettle-dev libgnutls28-dev)
 case "${1:-build}" in
   build) ;;
   test) packages+=(check libsubunit-dev libcurl4-openssl-dev curl

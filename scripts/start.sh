@@ -5,6 +5,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/deps.sh" build
-[ -f "$root/build/build.ninja" ] || meson setup "$root/build" "$root" --buildtype=release -Dtests=false
-ninja -C "$root/build" las-emulator
+# Build output goes to stderr: stdout is the server's start lines only.
+[ -f "$root/build/build.ninja" ] || meson setup "$root/build" "$root" --buildtype=release -Dtests=false >&2
+ninja -C "$root/build" las-emulator >&2
 exec "$root/build/las-emulator" "$@"

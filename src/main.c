@@ -6,8 +6,10 @@
 #include "resources/data_bundles.h"
 #include "resources/documents.h"
 #include "resources/organizations.h"
+#include "http/endpoints.h"
 #include "http/journal.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "resources/bootstrap.h"
 #include "resources/control.h"
 #include "resources/emulator_journal.h"
@@ -25,6 +27,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static bool main_is_loopback(const char *host) {
   struct in_addr a4;
@@ -100,9 +103,21 @@ int main(int argc, char **argv) {
   if (!transitions_configure(cfg.docker_mode, cfg.docker_commands,
                              cfg.docker_commands_file, err, sizeof err))
     return main_fail(err);
-  if (!schemas_init(err, sizeof err))
+  /* Given certificate files are checked before anything is written: a
+   * start that fails on them leaves no database behind. */
+  tls_material tls = {0};
+  bool use_tls = cfg.tls_cert[0] || cfg.tls_self_signed;
+  if (cfg.tls_cert[0] &&
+      !tls_load(cfg.tls_cert, cfg.tls_key, &tls, err, sizeof err)) {
+    tls_material_free(&tls);
     return main_fail(err);
+  }
+  if (!schemas_init(err, sizeof err)) {
+    tls_material_free(&tls);
+    return main_fail(err);
+  }
   if (!store_global_open(cfg.db_path, err, sizeof err)) {
+    tls_material_free(&tls);
     schemas_free();
     return main_fail(err);
   }
@@ -110,13 +125,13 @@ int main(int argc, char **argv) {
   bootstrap_info boot;
   if (!db || !paging_init(db, err, sizeof err) ||
       !bootstrap_run(&cfg, &boot, err, sizeof err)) {
+    tls_material_free(&tls);
     store_global_close();
     schemas_free();
     return main_fail(db ? err : "cannot open the database");
   }
   auth_set_default_principal(&boot.principal);
-  dispatch_settings ds = {cfg.no_auth, cfg.validate_responses,
-                         cfg.admin_token};
+  dispatch_settings ds = {cfg.no_auth, cfg.validate_responses, cfg.admin_token};
   dispatch_configure(&ds);
 
   engine_set_processing_delay_ms(cfg.processing_delay_ms);
@@ -126,11 +141,25 @@ int main(int argc, char **argv) {
   transition_exec_set_end_hook(scheduler_transition_ended);
   store_set_job_hook(engine_wake);
   if (!transitions_start(err, sizeof err) || !engine_start(err, sizeof err)) {
+    tls_material_free(&tls);
     transitions_stop();
     store_global_close();
     schemas_free();
     return main_fail(err);
   }
+
+  /* The self-signed certificate lives beside the database (a throw-away
+   * database's is removed with it at exit). */
+  if (cfg.tls_self_signed &&
+      !tls_self_signed(store_global_path(), &tls, err, sizeof err)) {
+    tls_material_free(&tls);
+    engine_stop();
+    transitions_stop();
+    store_global_close();
+    schemas_free();
+    return main_fail(err);
+  }
+  bool temp_db = strcmp(cfg.db_path, ":memory:") == 0;
 
   http_settings hs = {
       .host = cfg.host,
@@ -146,9 +175,30 @@ int main(int argc, char **argv) {
       .idle_timeout_s = cfg.idle_timeout_s,
       .max_connections = cfg.max_connections,
       .max_connections_per_address = cfg.max_connections_per_address,
+      .tls_cert_pem = use_tls ? tls.cert_pem : NULL,
+      .tls_key_pem = use_tls ? tls.key_pem : NULL,
   };
   http_server *srv = http_start(&hs, err, sizeof err);
+  /* The plain listener: the same server on another port, without TLS. */
+  http_server *plain = NULL;
+  if (srv && cfg.plain_port[0]) {
+    http_settings ps = hs;
+    ps.port = cfg.plain_port_num;
+    ps.tls_cert_pem = ps.tls_key_pem = NULL;
+    char perr[480];
+    plain = http_start(&ps, perr, sizeof perr);
+    if (!plain) {
+      snprintf(err, sizeof err, "--plain-port: %s", perr);
+      http_stop(srv);
+      srv = NULL;
+    }
+  }
   if (!srv) {
+    if (temp_db && tls.made) {
+      unlink(tls.cert_path);
+      unlink(tls.key_path);
+    }
+    tls_material_free(&tls);
     engine_stop();
     transitions_stop();
     store_global_close();
@@ -158,11 +208,19 @@ int main(int argc, char **argv) {
   const char *shown_host = strchr(cfg.host, ':') ? "[%s]" : "%s";
   char host[300];
   snprintf(host, sizeof host, shown_host, cfg.host);
-  printf("las-emulator listening on http://%s:%u (also under /v1)\n", host,
-         http_port(srv));
-  printf("database: %s%s\n", strcmp(cfg.db_path, ":memory:") == 0
-                                 ? "temporary, removed at exit: "
-                                 : "",
+  printf("las-emulator listening on %s://%s:%u (also under /v1)\n",
+         use_tls ? "https" : "http", host, http_port(srv));
+  if (plain) {
+    http_endpoints plain_ep;
+    http_endpoints_make(NULL, false, cfg.host, http_port(plain), &plain_ep);
+    printf("plain HTTP also on %s (--plain-port)\n", plain_ep.base);
+  }
+  if (use_tls)
+    printf("TLS certificate: %s%s\n", tls.cert_path,
+           !cfg.tls_self_signed ? ""
+           : tls.made           ? " (self-signed, made now)"
+                                : " (self-signed, reused)");
+  printf("database: %s%s\n", temp_db ? "temporary, removed at exit: " : "",
          store_global_path());
   printf("organization: %s\n", boot.principal.org_id);
   main_print_var("LAS_CLIENT_ID", boot.client_id);
@@ -172,18 +230,32 @@ int main(int argc, char **argv) {
     printf("# LAS_CLIENT_SECRET: not printed, it was configured when this "
            "client was made and is stored hashed only\n");
   main_print_var("LAS_API_KEY", boot.api_key);
-  printf("LAS_AUTH_ENDPOINT=http://%s:%u/oauth2/token\n", host, http_port(srv));
-  printf("LAS_API_ENDPOINT=http://%s:%u/v1\n", host, http_port(srv));
-  /* Commands of docker transitions reach the server on this machine, even
-   * when it listens on every address. */
-  const char *local = strcmp(cfg.host, "0.0.0.0") == 0 ? "127.0.0.1"
-                      : strcmp(cfg.host, "::") == 0    ? "[::1]"
-                                                       : host;
-  char api_ep[400], auth_ep[400];
-  snprintf(api_ep, sizeof api_ep, "http://%s:%u/v1", local, http_port(srv));
-  snprintf(auth_ep, sizeof auth_ep, "http://%s:%u/oauth2/token", local,
-           http_port(srv));
-  transitions_set_endpoints(api_ep, auth_ep);
+  /* What a client can use: a reachable address or the public URL, the
+   * scheme served, and over HTTPS the official SDK's form of the auth
+   * endpoint (http/endpoints.h). */
+  http_endpoints shown, local;
+  http_endpoints_make(cfg.public_url, use_tls, cfg.host, http_port(srv),
+                      &shown);
+  if (cfg.public_url[0] && shown.https != use_tls)
+    log_msg(LOG_WARN,
+            "--public-url %s says %s, but --port serves %s: clients told "
+            "this URL will fail",
+            cfg.public_url, shown.https ? "https" : "http",
+            use_tls ? "HTTPS" : "plain HTTP");
+  main_print_var("LAS_AUTH_ENDPOINT", shown.auth);
+  main_print_var("LAS_API_ENDPOINT", shown.api);
+  if (use_tls && tls.self_signed)
+    main_print_var("REQUESTS_CA_BUNDLE", tls.cert_path);
+  if (shown.https)
+    printf("# token endpoint: %s (the official SDKs request "
+           "https://$LAS_AUTH_ENDPOINT/token)\n",
+           shown.token_url);
+  /* Commands of docker transitions run on this machine: they reach the
+   * server at its own address, whatever the public URL says. */
+  http_endpoints_make(NULL, use_tls, cfg.host, http_port(srv), &local);
+  if (use_tls && tls.self_signed)
+    transitions_set_ca_file(tls.cert_path);
+  transitions_set_endpoints(local.api, local.auth);
   if (cfg.no_auth)
     printf("--no-auth: requests without credentials act as the bootstrap app "
            "client\n");
@@ -193,11 +265,17 @@ int main(int argc, char **argv) {
   sigwait(&stop_signals, &sig);
   log_msg(LOG_INFO, "signal %d: finishing in-flight requests", sig);
   http_stop(srv);
+  http_stop(plain);
   engine_stop();
   transitions_stop();
   store_thread_release();
   store_global_close();
   schemas_free();
+  if (temp_db && tls.made) {
+    unlink(tls.cert_path);
+    unlink(tls.key_path);
+  }
+  tls_material_free(&tls);
   journal_configure(0, 0);
   faults_clear();
   log_msg(LOG_INFO, "stopped");

@@ -72,8 +72,9 @@ static void it_child_environment(void) {
   setenv("LAS_API_KEY", IT_API_KEY, 1);
 }
 
-/* fork + exec of argv with stdout on a pipe; *out_fd is its read end. */
-static pid_t it_spawn(const char *const *argv, int *out_fd) {
+/* fork + exec of argv with stdout (and stderr too when with_stderr) on a
+ * pipe; *out_fd is its read end. */
+static pid_t it_spawn(const char *const *argv, int *out_fd, bool with_stderr) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     perror("it_spawn: pipe2");
@@ -91,6 +92,8 @@ static pid_t it_spawn(const char *const *argv, int *out_fd) {
     /* Never outlive the test process that started us. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(fds[1], STDOUT_FILENO);
+    if (with_stderr)
+      dup2(fds[1], STDERR_FILENO);
     it_child_environment();
     execv(argv[0], (char *const *)argv);
     fprintf(stderr, "it_spawn: cannot run %s: %s\n", argv[0], strerror(errno));
@@ -155,8 +158,8 @@ static bool it_read_banner(it_server *s) {
     used += (size_t)n;
     s->banner[used] = '\0';
   }
-  /* las-emulator listening on http://HOST:PORT (also under /v1) */
-  const char *line = strstr(s->banner, "las-emulator listening on http://");
+  /* las-emulator listening on http(s)://HOST:PORT (also under /v1) */
+  const char *line = strstr(s->banner, "las-emulator listening on http");
   const char *tail = line ? strstr(line, " (also under /v1)\n") : NULL;
   const char *colon = tail;
   while (colon && colon > line && *colon != ':')
@@ -167,7 +170,9 @@ static bool it_read_banner(it_server *s) {
     return false;
   }
   s->port = (unsigned)port;
-  snprintf(s->base_url, sizeof s->base_url, "http://127.0.0.1:%lu", port);
+  bool tls = strncmp(line, "las-emulator listening on https://", 34) == 0;
+  snprintf(s->base_url, sizeof s->base_url, "%s://127.0.0.1:%lu",
+           tls ? "https" : "http", port);
   const char *org = strstr(s->banner, "organization: ");
   if (org)
     sscanf(org, "organization: %63s", s->org_id);
@@ -188,7 +193,7 @@ static bool it_launch(it_server *s) {
   for (size_t i = 0; i < s->n_args; i++)
     argv[n++] = s->args[i];
   argv[n] = NULL;
-  s->pid = it_spawn(argv, &s->out_fd);
+  s->pid = it_spawn(argv, &s->out_fd, false);
   if (s->pid <= 0) {
     s->pid = 0;
     return false;
@@ -280,7 +285,7 @@ int it_run_to_exit(const char *const *args, int timeout_ms, char *out,
     argv[n++] = args[i];
   argv[n] = NULL;
   int fd = -1;
-  pid_t pid = it_spawn(argv, &fd);
+  pid_t pid = it_spawn(argv, &fd, true);
   if (pid <= 0)
     return -1;
   size_t used = 0;
@@ -472,6 +477,8 @@ it_response *it_request_send(const it_server *s, const it_request *r) {
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)IT_HTTP_TIMEOUT_S);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, resp->error);
+  if (s->ca_file[0])
+    curl_easy_setopt(curl, CURLOPT_CAINFO, s->ca_file);
   if (strcmp(r->method, "HEAD") == 0)
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
   if (payload && r->chunked) {

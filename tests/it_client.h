@@ -25,7 +25,8 @@ typedef struct it_server {
   unsigned port;
   char dir[256];                 /* mkdtemp directory holding the database */
   char db[320];                  /* database file */
-  char base_url[64];             /* http://127.0.0.1:PORT */
+  char base_url[64];             /* http(s)://127.0.0.1:PORT */
+  char ca_file[1100];            /* non-empty: requests verify TLS with it */
   char org_id[64];               /* bootstrap organization, from the banner */
   char banner[4096];             /* everything the server printed on stdout */
   const char *args[IT_MAX_ARGS]; /* extra flags, kept for restarts */
@@ -51,8 +52,8 @@ bool it_remove_tree(const char *path);
 
 /* Runs the binary with `args` (NULL-terminated, no implicit flags) and
  * expects it to exit by itself: returns its exit status, or -1 when it was
- * still running after timeout_ms (it is then killed). The first bytes of its
- * stdout are copied to out. */
+ * still running after timeout_ms (it is then killed). The first bytes of
+ * what it writes to stdout and stderr are copied to out. */
 int it_run_to_exit(const char *const *args, int timeout_ms, char *out,
                    size_t outlen);
 

@@ -1073,6 +1073,29 @@ START_TEST(test_per_address_limit) {
 }
 END_TEST
 
+/* --host :: is every address, as 0.0.0.0 is for IPv4: IPv4 clients are
+ * served too (the socket was IPv6-only). */
+START_TEST(test_ipv6_wildcard_serves_ipv4_too) {
+  it_server srv;
+  start(&srv, (const char *const[]){"--host", "::", NULL});
+  raw_resp r = raw_get(&srv, "/health", "", 2000);
+  ck_assert_int_eq(r.status, 200);
+  raw_free(&r);
+  stop(&srv);
+}
+END_TEST
+
+/* A database that cannot be opened says why (a missing folder; an
+ * unwritable one names the uid, as a container's bind mount needs). */
+START_TEST(test_database_open_failure_says_why) {
+  char out[2048];
+  const char *args[] = {"--port", "0", "--db", "/nonexistent-las/x.db", NULL};
+  ck_assert_int_eq(it_run_to_exit(args, 10000, out, sizeof out), 1);
+  ck_assert_msg(strstr(out, "its folder /nonexistent-las does not exist"), "%s",
+                out);
+}
+END_TEST
+
 static Suite *http_suite(void) {
   Suite *s = suite_create("http");
   TCase *tc = tcase_create("http");
@@ -1097,6 +1120,8 @@ static Suite *http_suite(void) {
   tcase_add_test(tc, test_kept_alive_connections_hold_only_what_they_used);
   tcase_add_test(tc, test_a_stalled_body_is_dropped_at_its_deadline);
   tcase_add_test(tc, test_per_address_limit);
+  tcase_add_test(tc, test_ipv6_wildcard_serves_ipv4_too);
+  tcase_add_test(tc, test_database_open_failure_says_why);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -60,6 +60,11 @@ static const opt_spec config_opts[] = {
     OPT("--docker-command", "LAS_DOCKER_COMMAND", OPT_LIST, docker_commands, "IMAGE=COMMAND: the command line (run with /bin/sh -c) of an image in --docker-mode command; repeatable; IMAGE * maps every other image"),
     OPT("--docker-commands", "LAS_DOCKER_COMMANDS", OPT_STR, docker_commands_file, "a JSON file {\"IMAGE\": \"COMMAND\", ...} of more mappings (--docker-command wins for the same image)"),
     OPT("--allowances", "LAS_ALLOWANCES", OPT_STR, allowances, "organization allowances, e.g. monthlyNumberOfDocumentsAllowed=100,numberOfModelsAllowed=5 (defaults are generous)"),
+    OPT("--tls-cert", "LAS_TLS_CERT", OPT_STR, tls_cert, "PEM certificate (chain, server's first): --port serves HTTPS, every route (needs --tls-key)"),
+    OPT("--tls-key", "LAS_TLS_KEY", OPT_STR, tls_key, "PEM private key (unencrypted) of --tls-cert"),
+    OPT("--tls-self-signed", "LAS_TLS_SELF_SIGNED", OPT_BOOL, tls_self_signed, "HTTPS with a self-signed certificate for localhost/127.0.0.1/::1, kept beside the database (DB-cert.pem, DB-key.pem; reused while valid); its path is printed"),
+    OPT("--plain-port", "LAS_PLAIN_PORT", OPT_STR, plain_port, "with HTTPS: also serve plain HTTP on this port of --host (0 picks a free port, printed)"),
+    OPT("--public-url", "LAS_PUBLIC_URL", OPT_STR, public_url, "base URL clients reach the server at, e.g. https://localhost:8443 behind a port mapping; the printed endpoints use it"),
     OPT("--client-id", "LAS_CLIENT_ID", OPT_STR, client_id, "bootstrap app client id (generated when unset)"),
     OPT("--client-secret", "LAS_CLIENT_SECRET", OPT_STR, client_secret, "bootstrap app client secret (generated when unset)"),
     OPT("--api-key", "LAS_API_KEY", OPT_STR, api_key, "bootstrap api key (generated when unset)"),
@@ -133,6 +138,63 @@ static bool config_set(config *cfg, const opt_spec *o, const char *value,
   return false;
 }
 
+/* The TLS flags go together as described in config.h; a public URL is an
+ * http or https URL without query or fragment (trailing slashes dropped). */
+static bool config_check_tls(config *cfg, char *err, size_t errlen) {
+  bool files = cfg->tls_cert[0] || cfg->tls_key[0];
+  if (files && (!cfg->tls_cert[0] || !cfg->tls_key[0])) {
+    snprintf(err, errlen, "%s needs %s as well",
+             cfg->tls_cert[0] ? "--tls-cert" : "--tls-key",
+             cfg->tls_cert[0] ? "--tls-key" : "--tls-cert");
+    return false;
+  }
+  if (files && cfg->tls_self_signed) {
+    snprintf(err, errlen, "--tls-self-signed and --tls-cert/--tls-key: give "
+                          "one or the other");
+    return false;
+  }
+  if (cfg->plain_port[0]) {
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(cfg->plain_port, &end, 10);
+    if (errno || !end || *end || cfg->plain_port[0] == '-' || v > 65535) {
+      snprintf(err, errlen, "--plain-port: '%s' is not a port (0 to 65535)",
+               cfg->plain_port);
+      return false;
+    }
+    if (!files && !cfg->tls_self_signed) {
+      snprintf(err, errlen,
+               "--plain-port adds plain HTTP beside HTTPS: it needs "
+               "--tls-cert/--tls-key or --tls-self-signed (without them "
+               "--port serves plain HTTP)");
+      return false;
+    }
+    if (v != 0 && v == cfg->port) {
+      snprintf(err, errlen, "--plain-port %lu: --port is that port already",
+               v);
+      return false;
+    }
+    cfg->plain_port_num = (unsigned)v;
+  }
+  if (cfg->public_url[0]) {
+    const char *u = cfg->public_url;
+    const char *rest = strncmp(u, "https://", 8) == 0  ? u + 8
+                       : strncmp(u, "http://", 7) == 0 ? u + 7
+                                                       : NULL;
+    if (!rest || !*rest || *rest == '/' || strpbrk(u, "?# \t\r\n")) {
+      snprintf(err, errlen,
+               "--public-url: '%s' is not an http:// or https:// URL with a "
+               "host (and no query or fragment)",
+               u);
+      return false;
+    }
+    size_t n = strlen(u);
+    while (n > 0 && u[n - 1] == '/')
+      cfg->public_url[--n] = '\0';
+  }
+  return true;
+}
+
 config_result config_load(config *cfg, int argc, char **argv, char *err,
                           size_t errlen) {
   memset(cfg, 0, sizeof *cfg);
@@ -203,6 +265,8 @@ config_result config_load(config *cfg, int argc, char **argv, char *err,
     snprintf(err, errlen, "--port must be from 0 to 65535");
     return CONFIG_ERROR;
   }
+  if (!config_check_tls(cfg, err, errlen))
+    return CONFIG_ERROR;
   struct {
     const char *flag;
     unsigned long long value, lo, hi;

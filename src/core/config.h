@@ -46,6 +46,16 @@ typedef struct config {
   char docker_mode[16];
   char docker_commands[16384];
   char docker_commands_file[1024];
+  /* HTTPS (see http/tls.h): PEM files, or a certificate made at start; a
+   * plain HTTP listener beside it (plain_port: "" none, "0" any free
+   * port; checked, and kept as a number in plain_port_num); the base URL
+   * clients reach the server at, when not the listening address. */
+  char tls_cert[1024];
+  char tls_key[1024];
+  bool tls_self_signed;
+  char plain_port[16];
+  unsigned plain_port_num;
+  char public_url[512];
   /* Bootstrap credentials; empty means "generate". */
   char client_id[256];
   char client_secret[256];

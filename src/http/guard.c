@@ -147,10 +147,15 @@ static void guard_kick(guard *g, int64_t at_us) {
 }
 
 /* Answers a canned JSON error on a socket libmicrohttpd is not writing to
- * (it is reading a request head or body, or has not started). */
-static void guard_answer(int fd, err_code code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void guard_answer(int fd, err_code code, const char *fmt, ...) {
+ * (it is reading a request head or body, or has not started). Not on a TLS
+ * listener: plain bytes there would be a broken TLS record, and the TLS
+ * session is libmicrohttpd's; the socket is only shut down. */
+static void guard_answer(const guard *g, int fd, err_code code, const char *fmt,
+                         ...) __attribute__((format(printf, 4, 5)));
+static void guard_answer(const guard *g, int fd, err_code code, const char *fmt,
+                         ...) {
+  if (g->s.tls)
+    return;
   char msg[200];
   va_list ap;
   va_start(ap, fmt);
@@ -225,12 +230,12 @@ static void guard_due(guard *g, guard_conn *c, int list, int64_t now) {
   if (!guard_cut(c))
     return;
   if (list == GL_HEAD)
-    guard_answer(c->fd, ERR_REQUEST_TIMEOUT,
+    guard_answer(g, c->fd, ERR_REQUEST_TIMEOUT,
                  "request headers did not arrive within the header timeout "
                  "of %u ms",
                  g->s.header_timeout_ms);
   else
-    guard_answer(c->fd, ERR_REQUEST_TIMEOUT,
+    guard_answer(g, c->fd, ERR_REQUEST_TIMEOUT,
                  "request body did not arrive within the body timeout of %u "
                  "ms",
                  g->s.body_timeout_ms);
@@ -400,15 +405,18 @@ guard_conn *guard_open(guard *g, int fd, const struct sockaddr *addr) {
      * on. */
     unsigned limit = strcmp(refused, "the server") == 0 ? g->s.max_connections
                                                         : g->s.max_per_address;
-    guard_answer(fd, ERR_UNAVAILABLE,
+    guard_answer(g, fd, ERR_UNAVAILABLE,
                  "too many connections from %s (limit %u), none of them idle",
                  refused, limit);
     guard_shut(c);
     return c;
   }
   pthread_mutex_lock(&c->shard->mu);
-  /* A new connection has received nothing yet that anyone has read. */
-  c->baseline = true;
+  /* A new connection has received nothing yet that anyone has read. On a
+   * TLS listener the handshake comes first and is no request: the first
+   * look only takes the baseline, as on a kept-alive connection (a client
+   * that connects ahead of its first request is not cut off). */
+  c->baseline = !g->s.tls;
   c->bytes_seen = 0;
   int64_t at = clock_mono_us() + g->head_us;
   bool first = guard_set_list(c, GL_IDLE, at);

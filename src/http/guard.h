@@ -20,7 +20,8 @@
  * grew since the last look, a request has started and its head deadline
  * runs from then. A head that trickles is therefore cut off between one and
  * two header timeouts after its first byte (two to three on a kept-alive
- * connection, whose first look only takes the baseline); one that arrives
+ * connection or one of a TLS listener, whose first look only takes the
+ * baseline: there the handshake comes first); one that arrives
  * whole is never touched. The request path costs one uncontended mutex per
  * transition (the lists are sharded per server thread) and no system call.
  *
@@ -44,6 +45,7 @@ typedef struct guard_settings {
   unsigned max_connections;   /* > 0 */
   unsigned max_per_address;   /* 0: no per-address limit */
   unsigned shards;            /* server threads; transitions are sharded */
+  bool tls; /* a TLS listener: cut off without the 408/503 answer */
 } guard_settings;
 
 typedef struct guard guard;

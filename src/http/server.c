@@ -6,6 +6,7 @@
 #include "http/delay.h"
 #include "http/guard.h"
 #include "http/journal.h"
+#include "http/tls.h"
 #include "routing/dispatch.h"
 
 #include <arpa/inet.h>
@@ -915,6 +916,12 @@ static void http_on_connection(void *cls, struct MHD_Connection *c,
   *socket_context = fd ? guard_open(srv->guard, fd->connect_fd,
                                     addr ? addr->client_addr : NULL)
                        : NULL;
+  if (srv->s.tls_cert_pem) {
+    const union MHD_ConnectionInfo *tls =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (tls && tls->tls_session)
+      tls_answer_plain_http(tls->tls_session);
+  }
 }
 
 /* Room for the open-files limit: connections, plus what cut-off ones take
@@ -994,6 +1001,7 @@ http_server *http_start(const http_settings *settings, char *err,
       .max_connections = srv->s.max_connections,
       .max_per_address = settings->max_connections_per_address,
       .shards = threads,
+      .tls = settings->tls_cert_pem != NULL,
   };
   srv->guard = guard_start(&gs, err, errlen);
   if (!srv->guard) {
@@ -1026,11 +1034,31 @@ http_server *http_start(const http_settings *settings, char *err,
       srv->s.max_connections + srv->s.max_connections / 4 + 16;
   unsigned backlog =
       srv->s.max_connections < 4096 ? srv->s.max_connections : 4096;
+  /* "::" is every address, IPv4 ones too (as 0.0.0.0 is for IPv4): the
+   * socket is dual-stack, not IPv6 only. */
+  bool v6_any =
+      v6 && IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&addr)->sin6_addr);
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-                   MHD_ALLOW_SUSPEND_RESUME | (v6 ? MHD_USE_IPv6 : 0);
+                   MHD_ALLOW_SUSPEND_RESUME |
+                   (v6_any ? MHD_USE_DUAL_STACK : v6 ? MHD_USE_IPv6 : 0);
   flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES
                ? MHD_USE_EPOLL
                : MHD_USE_POLL;
+  /* TLS is libmicrohttpd's (GnuTLS, its default priorities); every route
+   * is served the same over it. */
+  struct MHD_OptionItem tls_opts[4] = {{MHD_OPTION_END, 0, NULL}};
+  if (settings->tls_cert_pem) {
+    flags |= MHD_USE_TLS;
+    tls_opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+                                          (void *)settings->tls_cert_pem};
+    tls_opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+                                          (void *)settings->tls_key_pem};
+    /* TLS 1.2 and 1.3 only (RFC 8996 deprecates 1.0 and 1.1). */
+    tls_opts[2] = (struct MHD_OptionItem){
+        MHD_OPTION_HTTPS_PRIORITIES, 0,
+        (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"};
+    tls_opts[3] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+  }
   srv->daemon = MHD_start_daemon(
       flags, (uint16_t)settings->port, NULL, NULL, http_on_request, srv,
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
@@ -1041,7 +1069,8 @@ http_server *http_start(const http_settings *settings, char *err,
       MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, srv,
       MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
       MHD_OPTION_OWN_ANSWER_CALLBACK, http_own_answer, srv,
-      MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL, MHD_OPTION_END);
+      MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL, MHD_OPTION_ARRAY,
+      tls_opts, MHD_OPTION_END);
   if (!srv->daemon) {
     snprintf(err, errlen, "cannot listen on %s:%u (in use or not allowed)",
              settings->host, settings->port);

@@ -24,6 +24,10 @@ typedef struct http_settings {
   unsigned idle_timeout_s; /* an idle kept-alive connection is closed */
   unsigned max_connections;
   unsigned max_connections_per_address; /* 0: no limit */
+  /* HTTPS: a certificate chain and its key, PEM text checked by
+   * http/tls.h (they must outlive the server). NULL: plain HTTP. */
+  const char *tls_cert_pem;
+  const char *tls_key_pem;
 } http_settings;
 
 typedef struct http_server http_server;

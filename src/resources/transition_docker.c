@@ -34,6 +34,7 @@ static json_t *docker_commands; /* image → command; set before start */
 static pthread_mutex_t docker_lock = PTHREAD_MUTEX_INITIALIZER;
 static char docker_api[512];
 static char docker_auth[512];
+static char docker_ca_file[1024];
 
 /* What a command inherits from the server's own environment: enough for a
  * program to be found and run, nothing of the server's settings. */
@@ -143,6 +144,12 @@ void transitions_set_endpoints(const char *api_endpoint,
   pthread_mutex_lock(&docker_lock);
   snprintf(docker_api, sizeof docker_api, "%s", api_endpoint);
   snprintf(docker_auth, sizeof docker_auth, "%s", auth_endpoint);
+  pthread_mutex_unlock(&docker_lock);
+}
+
+void transitions_set_ca_file(const char *path) {
+  pthread_mutex_lock(&docker_lock);
+  snprintf(docker_ca_file, sizeof docker_ca_file, "%s", path);
   pthread_mutex_unlock(&docker_lock);
 }
 
@@ -331,6 +338,10 @@ store_status transition_docker_env(store *s, const char *org_id,
   pthread_mutex_lock(&docker_lock);
   docker_set(env, "LAS_API_ENDPOINT", docker_api);
   docker_set(env, "LAS_AUTH_ENDPOINT", docker_auth);
+  static const char *const ca_vars[] = {"REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"};
+  for (size_t k = 0; docker_ca_file[0] && k < 2; k++)
+    if (!json_object_get(env, ca_vars[k]))
+      docker_set(env, ca_vars[k], docker_ca_file);
   pthread_mutex_unlock(&docker_lock);
 
   json_t *list = json_array();

@@ -37,6 +37,11 @@ bool transitions_start(char *err, size_t errlen);
  * LAS_AUTH_ENDPOINT); commands wait for them to be known. */
 void transitions_set_endpoints(const char *api_endpoint,
                                const char *auth_endpoint);
+/* A certificate file commands are told to trust for the endpoints above
+ * (REQUESTS_CA_BUNDLE, for the official Python SDK, and CURL_CA_BUNDLE),
+ * unless the transition's environment names them itself: the emulator's
+ * self-signed certificate when it serves HTTPS. */
+void transitions_set_ca_file(const char *path);
 /* Kills running commands and stops the runner. */
 void transitions_stop(void);
 

@@ -11,6 +11,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -222,8 +223,30 @@ static store *store_connect(char *err, size_t errlen) {
       store_path, &s->db,
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
-    snprintf(err, errlen, "cannot open %s: %s", store_path,
-             s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+    /* The usual cause in a container: a bind-mounted folder this user
+     * (not root there) cannot write. */
+    int sys = 0;
+    char dir[sizeof store_path];
+    memcpy(dir, store_path, sizeof dir);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+      snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+      dir[1] = '\0';
+    else
+      *slash = '\0';
+    if (access(store_path, F_OK) == 0 ? access(store_path, W_OK) != 0
+                                      : access(dir, W_OK) != 0)
+      sys = errno;
+    char hint[128] = "";
+    if (sys == EACCES || sys == EPERM || sys == EROFS)
+      snprintf(hint, sizeof hint,
+               " (%s: the file and its folder must be writable by uid %u)",
+               strerror(sys), (unsigned)getuid());
+    else if (sys == ENOENT || sys == ENOTDIR)
+      snprintf(hint, sizeof hint, " (its folder %s does not exist)", dir);
+    snprintf(err, errlen, "cannot open %s: %s%s", store_path,
+             s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), hint);
     store_close(s);
     return NULL;
   }
