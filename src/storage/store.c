@@ -238,7 +238,7 @@ static store *store_connect(char *err, size_t errlen) {
     if (access(store_path, F_OK) == 0 ? access(store_path, W_OK) != 0
                                       : access(dir, W_OK) != 0)
       sys = errno;
-    char hint[128] = "";
+    char hint[1200] = ""; /* room for dir (gcc -O0 -Wformat-truncation) */
     if (sys == EACCES || sys == EPERM || sys == EROFS)
       snprintf(hint, sizeof hint,
                " (%s: the file and its folder must be writable by uid %u)",
