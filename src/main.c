@@ -1,6 +1,7 @@
 /* las-emulator: a stateful emulator of the Lucidtech AI Services REST API. */
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/ids.h"
 #include "core/log.h"
 #include "engine/engine.h"
 #include "resources/data_bundles.h"
@@ -14,6 +15,7 @@
 #include "resources/control.h"
 #include "resources/emulator_journal.h"
 #include "resources/paging.h"
+#include "resources/state.h"
 #include "resources/transition_runtime.h"
 #include "routing/dispatch.h"
 #include "routing/faults.h"
@@ -116,8 +118,20 @@ int main(int argc, char **argv) {
     tls_material_free(&tls);
     return main_fail(err);
   }
+  /* Before anything draws random bytes: the paging key of a new database
+   * and the bootstrap's ids come from the sequence too. */
+  if (cfg.id_seed[0])
+    ids_set_seed(cfg.id_seed_value);
   if (!store_global_open(cfg.db_path, err, sizeof err)) {
     tls_material_free(&tls);
+    schemas_free();
+    return main_fail(err);
+  }
+  if (cfg.restore_snapshot[0] &&
+      store_state_restore(cfg.restore_snapshot, "--restore-snapshot", NULL,
+                          NULL, err, sizeof err) != STORE_STATE_OK) {
+    tls_material_free(&tls);
+    store_global_close();
     schemas_free();
     return main_fail(err);
   }
@@ -131,6 +145,7 @@ int main(int argc, char **argv) {
     return main_fail(db ? err : "cannot open the database");
   }
   auth_set_default_principal(&boot.principal);
+  state_configure(&cfg, &boot);
   dispatch_settings ds = {cfg.no_auth, cfg.validate_responses, cfg.admin_token};
   dispatch_configure(&ds);
 
@@ -268,6 +283,18 @@ int main(int argc, char **argv) {
   http_stop(plain);
   engine_stop();
   transitions_stop();
+  int status = 0;
+  if (cfg.snapshot_on_exit[0]) {
+    int64_t bytes = 0;
+    if (state_export(cfg.snapshot_on_exit, &bytes, err, sizeof err) ==
+        STATE_OK) {
+      log_msg(LOG_INFO, "snapshot of %lld bytes written to %s",
+              (long long)bytes, cfg.snapshot_on_exit);
+    } else {
+      log_msg(LOG_ERROR, "--snapshot-on-exit: %s", err);
+      status = 1;
+    }
+  }
   store_thread_release();
   store_global_close();
   schemas_free();
@@ -279,5 +306,5 @@ int main(int argc, char **argv) {
   journal_configure(0, 0);
   faults_clear();
   log_msg(LOG_INFO, "stopped");
-  return 0;
+  return status;
 }

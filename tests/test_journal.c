@@ -1062,6 +1062,23 @@ START_TEST(test_faults_at_start) {
   ck_assert_int_eq(it_server_stop(&srv), 0);
   it_server_cleanup(&srv);
 
+  /* A reset empties the journal and puts the start's rules back. */
+  ck_assert(it_server_start(&srv, args));
+  ck_assert(it_login_bootstrap(&srv, &boot));
+  get_status(&boot, 503, "/models");
+  ctl_ok(&srv, "DELETE", "/_emulator/faults", NULL, 204);
+  add_rule(&srv, "{\"path\": \"/health\", \"status\": 500}");
+  ck_assert_uint_gt(journal_count(&srv, ""), 0);
+  ctl_ok(&srv, "POST", "/_emulator/reset", NULL, 200);
+  ck_assert_uint_eq(journal_count(&srv, ""), 0);
+  r = ctl(&srv, "GET", "/_emulator/faults", NULL);
+  json_t *rules = json_object_get(r->json, "faults");
+  ck_assert_uint_eq(json_array_size(rules), 2);
+  ck_assert_str_eq(it_str(json_array_get(rules, 0), "path"), "/models");
+  it_response_free(r);
+  ck_assert_int_eq(it_server_stop(&srv), 0);
+  it_server_cleanup(&srv);
+
   char out[2048], cmd[512];
   snprintf(cmd, sizeof cmd, "--faults %s", bad);
   ck_assert_int_eq(run_with_stderr(cmd, out, sizeof out), 1);

@@ -1,10 +1,13 @@
 #include "auth/auth.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+/* Replaced by a reset or a restore while requests are served. */
 static api_principal auth_default;
+static pthread_mutex_t auth_default_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Each server thread remembers recent token lookups, so a request usually
  * checks its token without touching SQLite. An entry is trusted only while
@@ -67,7 +70,9 @@ bool auth_credentials(const char *header, const char *scheme, const char **cred,
 }
 
 void auth_set_default_principal(const api_principal *principal) {
+  pthread_mutex_lock(&auth_default_lock);
   auth_default = *principal;
+  pthread_mutex_unlock(&auth_default_lock);
 }
 
 bool auth_scope_granted(const char *granted, const char *scope) {
@@ -91,7 +96,9 @@ auth_result auth_check(store *s, const char *authorization, const char *api_key,
   if (!authorization || !*authorization) {
     if (!no_auth)
       return AUTH_DENIED;
+    pthread_mutex_lock(&auth_default_lock);
     *out = auth_default;
+    pthread_mutex_unlock(&auth_default_lock);
     return AUTH_OK;
   }
   const char *cred = NULL;

@@ -36,6 +36,10 @@ void clock_shift_us(int64_t offset_us) {
   atomic_fetch_add(&clock_offset, offset_us);
 }
 
+void clock_set_offset_us(int64_t offset_us) {
+  atomic_store(&clock_offset, offset_us);
+}
+
 int64_t clock_offset_us(void) {
   return atomic_load(&clock_offset);
 }

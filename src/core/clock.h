@@ -1,5 +1,5 @@
-/* The only place that reads the time. Tests (and a later issue) can pin or
- * move the wall clock with clock_set_offset_us / clock_freeze_us. */
+/* The only place that reads the time. The control API moves the wall clock
+ * with clock_shift_us and clock_set_offset_us. */
 #ifndef LAS_CORE_CLOCK_H
 #define LAS_CORE_CLOCK_H
 
@@ -22,6 +22,9 @@ void clock_mono_deadline(int64_t wait_us, struct timespec *out);
 int64_t clock_real_us(void);
 /* Shift the wall clock by `offset_us` (cumulative with earlier shifts). */
 void clock_shift_us(int64_t offset_us);
+/* Sets how far the wall clock runs ahead of the system's (negative: behind),
+ * replacing earlier shifts; 0 is real time. */
+void clock_set_offset_us(int64_t offset_us);
 /* How far the wall clock runs ahead of the system's (the sum of shifts). */
 int64_t clock_offset_us(void);
 

@@ -65,6 +65,9 @@ static const opt_spec config_opts[] = {
     OPT("--tls-self-signed", "LAS_TLS_SELF_SIGNED", OPT_BOOL, tls_self_signed, "HTTPS with a self-signed certificate for localhost/127.0.0.1/::1, kept beside the database (DB-cert.pem, DB-key.pem; reused while valid); its path is printed"),
     OPT("--plain-port", "LAS_PLAIN_PORT", OPT_STR, plain_port, "with HTTPS: also serve plain HTTP on this port of --host (0 picks a free port, printed)"),
     OPT("--public-url", "LAS_PUBLIC_URL", OPT_STR, public_url, "base URL clients reach the server at, e.g. https://localhost:8443 behind a port mapping; the printed endpoints use it"),
+    OPT("--id-seed", "LAS_ID_SEED", OPT_STR, id_seed, "deterministic ids and tokens from the start: the same requests give the same ids run after run (0 to 9223372036854775807; for tests: the values are predictable)"),
+    OPT("--snapshot-on-exit", "LAS_SNAPSHOT_ON_EXIT", OPT_STR, snapshot_on_exit, "write a snapshot of the whole state to this file at a clean stop (SIGTERM, SIGINT)"),
+    OPT("--restore-snapshot", "LAS_RESTORE_SNAPSHOT", OPT_STR, restore_snapshot, "start from this snapshot: it replaces what --db holds (migrations applied), then the bootstrap runs as on any start"),
     OPT("--client-id", "LAS_CLIENT_ID", OPT_STR, client_id, "bootstrap app client id (generated when unset)"),
     OPT("--client-secret", "LAS_CLIENT_SECRET", OPT_STR, client_secret, "bootstrap app client secret (generated when unset)"),
     OPT("--api-key", "LAS_API_KEY", OPT_STR, api_key, "bootstrap api key (generated when unset)"),
@@ -260,6 +263,18 @@ config_result config_load(config *cfg, int argc, char **argv, char *err,
     }
     if (!config_set(cfg, o, value, err, errlen))
       return CONFIG_ERROR;
+  }
+  if (cfg->id_seed[0]) {
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(cfg->id_seed, &end, 10);
+    if (cfg->id_seed[0] < '0' || cfg->id_seed[0] > '9' || *end || errno ||
+        v > (unsigned long long)INT64_MAX) {
+      snprintf(err, errlen, "--id-seed must be an integer from 0 to %lld",
+               (long long)INT64_MAX);
+      return CONFIG_ERROR;
+    }
+    cfg->id_seed_value = v;
   }
   if (cfg->port > 65535) {
     snprintf(err, errlen, "--port must be from 0 to 65535");

@@ -56,6 +56,13 @@ typedef struct config {
   char plain_port[16];
   unsigned plain_port_num;
   char public_url[512];
+  /* Deterministic ids from the start (--id-seed; 0 to 2^63-1): the text,
+   * and the number when id_seed[0] is set. */
+  char id_seed[32];
+  uint64_t id_seed_value;
+  /* Snapshots: written at a clean stop, restored at start. */
+  char snapshot_on_exit[1024];
+  char restore_snapshot[1024];
   /* Bootstrap credentials; empty means "generate". */
   char client_id[256];
   char client_secret[256];

@@ -113,6 +113,15 @@ long engine_run_due_now(size_t limit, bool *more) {
   return ran;
 }
 
+void engine_hold(void) {
+  pthread_mutex_lock(&engine_jobs_lock);
+}
+
+void engine_release(void) {
+  pthread_mutex_unlock(&engine_jobs_lock);
+  engine_wake();
+}
+
 static void *engine_main(void *arg) {
   (void)arg;
   store *s = store_thread();

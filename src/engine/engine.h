@@ -40,6 +40,13 @@ void engine_wake(void);
  * jobs run, -1 when the store failed; *more (may be NULL) tells whether
  * jobs were still due when limit stopped it. */
 long engine_run_due_now(size_t limit, bool *more);
+/* Holds off every job run (the engine thread's and engine_run_due_now's)
+ * until engine_release, which then wakes the engine so that it recomputes
+ * its sleep: a reset or restore replaces the job table between a job's
+ * read and its run otherwise. Waits for a job in progress; not from a job
+ * handler, and not around engine_run_due_now. */
+void engine_hold(void);
+void engine_release(void);
 /* Stops and joins the thread; a job in progress finishes first. */
 void engine_stop(void);
 

@@ -149,6 +149,19 @@ void runner_kill(const char *id) {
   pthread_mutex_unlock(&runner_lock);
 }
 
+void runner_kill_every(void) {
+  pthread_mutex_lock(&runner_lock);
+  for (runner_child *c = runner_queue; c; c = c->next)
+    c->killed = true;
+  for (runner_child *c = runner_running; c; c = c->next) {
+    if (c->pid > 0) {
+      kill(-c->pid, SIGKILL);
+      kill(c->pid, SIGKILL);
+    }
+  }
+  pthread_mutex_unlock(&runner_lock);
+}
+
 /* ---- on the runner thread ---- */
 
 static int runner_pidfd_open(pid_t pid) {

@@ -44,6 +44,8 @@ bool runner_spawn(const char *id, const char *tag, const char *const *argv,
 /* Kills child `id` and its process group with SIGKILL, if it runs (a queued
  * one is dropped and reported as killed). Any thread; never waits. */
 void runner_kill(const char *id);
+/* Kills every child, as runner_kill does each (a reset of the data). */
+void runner_kill_every(void);
 /* Kills every child, waits for them, stops the thread. No callbacks run
  * after this starts. */
 void runner_stop(void);

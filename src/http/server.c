@@ -96,8 +96,10 @@ typedef struct http_req {
 static const char http_cors_headers[] =
     "Authorization, Content-Type, x-api-key, X-Amz-Date, X-Amz-Security-Token";
 
-static void http_add_common_headers(struct MHD_Response *r) {
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+static void http_add_common_headers(struct MHD_Response *r,
+                                    const char *content_type) {
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                          content_type ? content_type : "application/json");
   MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
 }
 
@@ -132,6 +134,7 @@ static struct MHD_Response *http_response(const char *method,
   char allow[sizeof resp->allow];
   memcpy(allow, resp->allow, sizeof allow);
   unsigned status = resp->status;
+  const char *content_type = resp->content_type; /* static */
   api_response_free(resp);
   bool empty = status == MHD_HTTP_NO_CONTENT;
   if (empty) {
@@ -157,7 +160,7 @@ static struct MHD_Response *http_response(const char *method,
   if (empty)
     MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
   else
-    http_add_common_headers(r);
+    http_add_common_headers(r, content_type);
   if (status == MHD_HTTP_METHOD_NOT_ALLOWED && allow[0])
     MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
   if (strcmp(method, "OPTIONS") == 0 && allow[0]) {

@@ -13,8 +13,15 @@
 
 typedef struct {
   const config *cfg;
+  const bootstrap_ids *same; /* may be NULL */
   bootstrap_info *info;
 } bootstrap_ctx;
+
+/* The next id of `kind` is `id` when one is given. */
+static void bootstrap_force(const char *kind, const char *id) {
+  if (id && ids_valid(kind, id))
+    ids_force_next(kind, id);
+}
 
 static void bootstrap_copy_meta(store *s, const char *key, char *dst,
                                 size_t size) {
@@ -66,7 +73,7 @@ static store_status bootstrap_client(api_request *req, const config *cfg,
 }
 
 static store_status bootstrap_tx(store *s, void *arg) {
-  bootstrap_ctx *ctx = arg;
+  const bootstrap_ctx *ctx = arg;
   bootstrap_info *info = ctx->info;
   api_request req;
   memset(&req, 0, sizeof req);
@@ -77,18 +84,23 @@ static store_status bootstrap_tx(store *s, void *arg) {
   char *org = NULL;
   store_status st = store_meta_get(s, "bootstrap_org_id", &org);
   if (st == STORE_NONE) {
+    const bootstrap_ids *same = ctx->same;
+    bootstrap_force("organization", same ? same->org_id : NULL);
     st = organizations_create(&req, "Default organization");
     if (st == STORE_ONE)
       st = store_meta_put(s, "bootstrap_org_id", req.principal.org_id);
     json_t *user = NULL;
     json_t *attrs = json_pack("{s:s, s:s}", "email", "admin@example.com",
                               "name", "Administrator");
+    bootstrap_force("user", same ? same->user_id : NULL);
     if (st == STORE_ONE)
       st = users_make(&req, attrs, &user);
     json_decref(attrs);
     json_decref(user);
+    bootstrap_force("app-client", same ? same->app_client_id : NULL);
     if (st == STORE_ONE)
       st = bootstrap_client(&req, ctx->cfg, info);
+    ids_force_clear();
   } else if (st == STORE_ONE) {
     snprintf(req.principal.org_id, sizeof req.principal.org_id, "%s", org);
     free(org);
@@ -155,7 +167,7 @@ bool bootstrap_run(const config *cfg, bootstrap_info *out,
              id_max, key_max);
     return false;
   }
-  bootstrap_ctx ctx = {cfg, out};
+  bootstrap_ctx ctx = {cfg, NULL, out};
   store_status st = store_write_tx(bootstrap_tx, &ctx);
   if (st != STORE_ONE) {
     snprintf(err, errlen,
@@ -165,4 +177,10 @@ bool bootstrap_run(const config *cfg, bootstrap_info *out,
     return false;
   }
   return true;
+}
+
+store_status bootstrap_in_tx(store *s, const config *cfg,
+                             const bootstrap_ids *same, bootstrap_info *out) {
+  bootstrap_ctx ctx = {cfg, same, out};
+  return bootstrap_tx(s, &ctx);
 }

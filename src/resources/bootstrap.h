@@ -18,4 +18,17 @@ typedef struct bootstrap_info {
 bool bootstrap_run(const config *cfg, bootstrap_info *out,
                    char *err, size_t errlen);
 
+/* The same inside the caller's write transaction (reset, restore), with
+ * the ids of `same` (may be NULL; each field may be empty) for the
+ * organization, user and app client it makes on a database without them.
+ * STORE_NONE when the configured client id or api key belongs to another
+ * app client. */
+typedef struct bootstrap_ids {
+  char org_id[64];
+  char user_id[64];
+  char app_client_id[64];
+} bootstrap_ids;
+store_status bootstrap_in_tx(store *s, const config *cfg,
+                             const bootstrap_ids *same, bootstrap_info *out);
+
 #endif

@@ -11,14 +11,28 @@
  *        processing, retention, and whatever those make due at once)
  *        before it answers: the clock's fields, plus "advancedSeconds",
  *        "jobsRun" and "moreDue" (true when more than
- *        EMULATOR_MAX_JOBS were due; advancing by 0 runs the rest). */
+ *        EMULATOR_MAX_JOBS were due; advancing by 0 runs the rest).
+ *   PUT  /_emulator/clock          {"now": ISO 8601}: the clock reads that
+ *        instant now (from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z,
+ *        "Z", "+0000" or "+HH:MM" offsets, fractions to the microsecond);
+ *        then runs what is due, as an advance does. Answer: the clock's
+ *        fields, "movedSeconds" (negative when it moved back), "jobsRun",
+ *        "moreDue".
+ *   DELETE /_emulator/clock        back to real time (offset 0); the same
+ *        answer.
+ * Moving the clock back undoes nothing: what ran stays done, jobs keep their
+ * due times (so they are further away and the engine sleeps until then),
+ * and objects made afterwards get times earlier than older ones. Access
+ * tokens live by real time whatever the clock says (clock_real_us). */
 #include "core/clock.h"
 #include "core/config.h"
 #include "engine/engine.h"
 #include "resources/resources.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* Jobs one advance runs at most, so that a job that keeps scheduling
  * itself cannot hold the request for ever. */
@@ -81,4 +95,113 @@ LAS_HANDLER(emulator_clock_advance) {
   json_object_set_new(out, "jobsRun", json_integer(ran));
   json_object_set_new(out, "moreDue", json_boolean(more));
   return api_ok(out);
+}
+
+/* Parses YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HHMM|±HH:MM); false otherwise. */
+static bool emulator_parse_now(const char *text, int64_t *out_us) {
+  int y, mo, d, h, mi, sec, n = 0;
+  if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
+             &n) != 6 ||
+      n != 19)
+    return false;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
+    return false;
+  const char *p = text + n;
+  int64_t micros = 0;
+  if (*p == '.') {
+    int digits = 0;
+    for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+      if (digits < 6)
+        micros = micros * 10 + (*p - '0');
+    if (digits == 0)
+      return false;
+    for (; digits < 6; digits++)
+      micros *= 10;
+  }
+  int64_t zone_s = 0;
+  if (*p == 'Z') {
+    p++;
+  } else if (*p == '+' || *p == '-') {
+    int zh, zm, used = 0;
+    if (sscanf(p + 1, "%2d:%2d%n", &zh, &zm, &used) == 2 && used == 5) {
+    } else if (sscanf(p + 1, "%2d%2d%n", &zh, &zm, &used) == 2 && used == 4) {
+    } else {
+      return false;
+    }
+    if (zh > 23 || zm > 59)
+      return false;
+    zone_s = (*p == '-' ? -1 : 1) * (int64_t)(zh * 3600 + zm * 60);
+    p += 1 + used;
+  } else {
+    return false;
+  }
+  if (*p != '\0')
+    return false;
+  struct tm tm = {0};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  time_t t = timegm(&tm);
+  /* timegm normalises 31 April to 1 May: refuse what it had to change. */
+  struct tm back;
+  if (!gmtime_r(&t, &back) || back.tm_mday != d || back.tm_mon != mo - 1)
+    return false;
+  *out_us = ((int64_t)t - zone_s) * 1000000 + micros;
+  return true;
+}
+
+/* Sets the offset, runs what is due, answers like an advance. */
+static api_response emulator_clock_move(int64_t offset_us) {
+  int64_t before = clock_now_us();
+  clock_set_offset_us(offset_us);
+  int64_t moved = clock_now_us() - before;
+  bool more = false;
+  long ran = engine_run_due_now(EMULATOR_MAX_JOBS, &more);
+  if (ran < 0)
+    return api_errf(ERR_UNAVAILABLE,
+                    "the clock moved, but the job table could not be read; "
+                    "the engine runs what is due when it can");
+  json_t *out = emulator_clock_json(clock_now_us());
+  /* To the millisecond: the request's own run time is in `moved`. */
+  json_object_set_new(out, "movedSeconds",
+                      json_real((double)llround((double)moved / 1e3) / 1e3));
+  json_object_set_new(out, "jobsRun", json_integer(ran));
+  json_object_set_new(out, "moreDue", json_boolean(more));
+  return api_ok(out);
+}
+
+LAS_HANDLER(emulator_clock_set) {
+  const json_t *body = req->body;
+  if (!json_is_object(body))
+    return api_errf(ERR_BAD_REQUEST, "body: must be object");
+  const char *key;
+  const json_t *v;
+  json_object_foreach((json_t *)body, key, v) {
+    if (strcmp(key, "now") != 0)
+      return api_errf(ERR_BAD_REQUEST,
+                      "%.100s: is not a field of this request (only now)", key);
+  }
+  v = json_object_get(body, "now");
+  if (!v)
+    return api_errf(ERR_BAD_REQUEST, "now: is required");
+  if (!json_is_string(v))
+    return api_errf(ERR_BAD_REQUEST, "now: must be a string");
+  int64_t target = 0;
+  if (!emulator_parse_now(json_string_value(v), &target))
+    return api_errf(ERR_BAD_REQUEST,
+                    "now: must be an ISO 8601 date and time with a zone, e.g. "
+                    "2030-01-31T12:00:00Z or 2030-01-31T12:00:00.000000+0000");
+  if (target < 0 || target > EMULATOR_MAX_NOW_US)
+    return api_errf(ERR_BAD_REQUEST,
+                    "now: must be from 1970-01-01T00:00:00Z to "
+                    "9999-12-31T23:59:59Z");
+  return emulator_clock_move(target - clock_real_us());
+}
+
+LAS_HANDLER(emulator_clock_reset) {
+  (void)req;
+  return emulator_clock_move(0);
 }

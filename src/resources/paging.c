@@ -5,13 +5,17 @@
 
 #include <errno.h>
 #include <nettle/hmac.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { PAGING_KEY_LEN = 32, PAGING_MAC_LEN = 16 };
 
+/* Replaced by a reset or a restore while lists are served: read and
+ * written under the lock. */
 static unsigned char paging_key[PAGING_KEY_LEN];
+static pthread_mutex_t paging_key_lock = PTHREAD_MUTEX_INITIALIZER;
 
 bool paging_init(store *s, char *err, size_t errlen) {
   char *hex = NULL;
@@ -33,10 +37,14 @@ bool paging_init(store *s, char *err, size_t errlen) {
     snprintf(err, errlen, "paging key is malformed");
     return false;
   }
+  unsigned char key[PAGING_KEY_LEN];
   for (int i = 0; i < PAGING_KEY_LEN; i++)
-    paging_key[i] = (unsigned char)(codec_hex_value(hex[2 * i]) << 4 |
-                                    codec_hex_value(hex[2 * i + 1]));
+    key[i] = (unsigned char)(codec_hex_value(hex[2 * i]) << 4 |
+                             codec_hex_value(hex[2 * i + 1]));
   free(hex);
+  pthread_mutex_lock(&paging_key_lock);
+  memcpy(paging_key, key, sizeof key);
+  pthread_mutex_unlock(&paging_key_lock);
   return true;
 }
 
@@ -49,8 +57,12 @@ static void paging_mac(const char *context, const int64_t *key, int64_t seq,
   int n = key ? snprintf(head, sizeof head, "%lld|%lld|", (long long)*key,
                          (long long)seq)
               : snprintf(head, sizeof head, "%lld|", (long long)seq);
+  unsigned char secret[PAGING_KEY_LEN];
+  pthread_mutex_lock(&paging_key_lock);
+  memcpy(secret, paging_key, sizeof secret);
+  pthread_mutex_unlock(&paging_key_lock);
   struct hmac_sha256_ctx ctx;
-  hmac_sha256_set_key(&ctx, sizeof paging_key, paging_key);
+  hmac_sha256_set_key(&ctx, sizeof secret, secret);
   hmac_sha256_update(&ctx, (size_t)n, (const uint8_t *)head);
   hmac_sha256_update(&ctx, strlen(context), (const uint8_t *)context);
   hmac_sha256_digest(&ctx, PAGING_MAC_LEN, out);

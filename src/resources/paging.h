@@ -13,7 +13,8 @@
 #define PAGING_DEFAULT_MAX 100
 #define PAGING_LIMIT 1000
 
-/* Loads (or creates and stores) the key tokens are signed with. */
+/* Loads (or creates and stores) the key tokens are signed with, and uses
+ * it from now on: called again after a reset or restore changed it. */
 bool paging_init(store *s, char *err, size_t errlen);
 
 typedef struct paging_args {

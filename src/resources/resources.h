@@ -14,6 +14,8 @@ LAS_HANDLER(health_get);
 /* emulator.c: the control API */
 LAS_HANDLER(emulator_clock_get);
 LAS_HANDLER(emulator_clock_advance);
+LAS_HANDLER(emulator_clock_set);
+LAS_HANDLER(emulator_clock_reset);
 /* emulator_journal.c: the journal, faults and throttle */
 LAS_HANDLER(emulator_requests_list);
 LAS_HANDLER(emulator_requests_clear);
@@ -23,6 +25,16 @@ LAS_HANDLER(emulator_faults_clear);
 LAS_HANDLER(emulator_faults_remove);
 LAS_HANDLER(emulator_throttle_get);
 LAS_HANDLER(emulator_throttle_set);
+
+/* emulator_state.c: reset, snapshots, id seed */
+LAS_HANDLER(emulator_reset);
+LAS_HANDLER(emulator_snapshot_write);
+LAS_HANDLER(emulator_snapshot_restore);
+LAS_HANDLER(emulator_snapshot_download);
+LAS_HANDLER(emulator_snapshot_upload);
+LAS_HANDLER(emulator_ids_get);
+LAS_HANDLER(emulator_ids_put);
+LAS_HANDLER(emulator_ids_delete);
 
 /* oauth.c */
 LAS_HANDLER(oauth_token);

@@ -110,7 +110,7 @@ store_status transition_completed_job(store *s, const store_job *job,
     envp[i] = json_string_value(json_array_get(env, i));
   const char *argv[] = {"/bin/sh", "-c", command, NULL};
   char tag[160];
-  snprintf(tag, sizeof tag, "%s %s", job->org_id, log_id);
+  transition_command_tag(job->org_id, log_id, tag, sizeof tag);
   if (!envp || !runner_spawn(job->target_id, tag, argv, envp)) {
     log_msg(LOG_WARN,
             "transitions: the completion command of %s could not "

@@ -452,8 +452,9 @@ store_status transition_launch_job(store *s, const store_job *job,
       envp[i] = json_string_value(json_array_get(env, i));
     const char *argv[] = {"/bin/sh", "-c", command, NULL};
     char tag[160];
-    snprintf(tag, sizeof tag, "%s %s", job->org_id,
-             json_string_value(json_object_get(body, "logId")));
+    transition_command_tag(job->org_id,
+                           json_string_value(json_object_get(body, "logId")),
+                           tag, sizeof tag);
     char line[1200];
     snprintf(line, sizeof line, "running /bin/sh -c '%s' for image %s", command,
              image);
@@ -490,7 +491,19 @@ typedef struct {
   const runner_exit *how;
 } exec_cmd_ctx;
 
+void transition_command_tag(const char *org_id, const char *log_id, char *out,
+                            size_t len) {
+  snprintf(out, len, "%llu %s %s",
+           (unsigned long long)store_state_generation(), org_id,
+           log_id ? log_id : "");
+}
+
 static bool exec_parse_tag(const char *tag, exec_cmd_ctx *c) {
+  char *rest = NULL;
+  unsigned long long gen = strtoull(tag, &rest, 10);
+  if (rest == tag || *rest != ' ' || gen != store_state_generation())
+    return false;
+  tag = rest + 1;
   const char *space = strchr(tag, ' ');
   if (!space || (size_t)(space - tag) >= sizeof c->org_id)
     return false;

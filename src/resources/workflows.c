@@ -57,6 +57,9 @@ typedef struct {
     json_t *tree;
   } slot[WF_DEF_SLOTS];
   unsigned next;
+  /* Ids come back after a reset with an id seed: the cache holds trees of
+   * one generation of the data (store_state_generation) only. */
+  uint64_t gen;
 } wf_def_cache;
 
 static pthread_key_t wf_def_key;
@@ -81,6 +84,14 @@ store_status workflows_definition(store *s, const char *workflow_id,
       pthread_setspecific(wf_def_key, c) != 0) {
     free(c);
     c = NULL;
+  }
+  uint64_t gen = store_state_generation();
+  if (c && c->gen != gen) {
+    for (int i = 0; i < WF_DEF_SLOTS; i++) {
+      json_decref(c->slot[i].tree);
+      c->slot[i].tree = NULL;
+    }
+    c->gen = gen;
   }
   for (int i = 0; c && i < WF_DEF_SLOTS; i++) {
     if (c->slot[i].tree && strcmp(c->slot[i].id, workflow_id) == 0) {

@@ -170,10 +170,11 @@ static bool dispatch_no_nul(const json_t *v, const dispatch_loc *loc,
 static bool dispatch_body(const route *r, const dispatch_input *in,
                           json_t **body, api_response *fail) {
   *body = NULL;
-  if (r->flags & ROUTE_FORM_BODY)
+  if (r->flags & (ROUTE_FORM_BODY | ROUTE_RAW_BODY))
     return true;
   bool control_body =
-      (r->flags & ROUTE_CONTROL) && strcmp(r->method, "POST") == 0;
+      (r->flags & ROUTE_CONTROL) &&
+      (strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0);
   if ((!r->request_schema && !control_body) ||
       strcmp(r->method, "OPTIONS") == 0) {
     /* Bodies sent where none is documented are ignored, as the service
@@ -237,12 +238,22 @@ typedef struct {
   const route *r;
   api_request *req;
   api_response resp;
+  uint64_t generation; /* of the data its principal was found in */
 } dispatch_tx;
 
 static store_status dispatch_tx_run(store *s, void *arg) {
   dispatch_tx *tx = arg;
   tx->req->db = s;
   api_response_free(&tx->resp);
+  if (tx->req->authenticated && tx->generation != store_state_generation()) {
+    /* A reset or restore replaced the data since the request's credentials
+     * were checked: what it would write may belong to nothing now. */
+    tx->resp = api_errf(ERR_CONFLICT,
+                        "the emulator's data was reset or restored while this "
+                        "request was in flight; nothing was changed (send it "
+                        "again)");
+    return STORE_NONE;
+  }
   tx->resp = tx->r->handler(tx->req);
   if (tx->resp.status < 300)
     return STORE_ONE;
@@ -251,7 +262,8 @@ static store_status dispatch_tx_run(store *s, void *arg) {
                                                         : STORE_NONE;
 }
 
-static api_response dispatch_run(const route *r, api_request *req) {
+static api_response dispatch_run(const route *r, api_request *req,
+                                 uint64_t generation) {
   /* Control handlers open their own transactions (engine jobs). */
   if (!req->db || (r->flags & ROUTE_CONTROL))
     return r->handler(req);
@@ -263,7 +275,7 @@ static api_response dispatch_run(const route *r, api_request *req) {
     store_read_end(req->db);
     return resp;
   }
-  dispatch_tx tx = {r, req, {0}};
+  dispatch_tx tx = {r, req, {0}, generation};
   store_status st = store_write_tx(dispatch_tx_run, &tx);
   /* Committed, or rolled back because the handler answered an error: the
    * handler's answer stands. Otherwise the store failed. */
@@ -385,6 +397,7 @@ static api_response dispatch_routed(const dispatch_input *in, char *param_buf,
   req.db = store_thread();
   if (!req.db)
     return api_err(ERR_UNAVAILABLE);
+  uint64_t generation = store_state_generation();
 
   if (r->flags & ROUTE_CONTROL) {
     api_response denied;
@@ -420,7 +433,7 @@ static api_response dispatch_routed(const dispatch_input *in, char *param_buf,
     return fail;
   req.body = body;
 
-  api_response resp = dispatch_run(r, &req);
+  api_response resp = dispatch_run(r, &req, generation);
   json_decref(body);
   if (dispatch_cfg.validate_responses)
     dispatch_check_response(r, &resp);

@@ -15,7 +15,10 @@ enum {
    * token configured it needs that token, otherwise it is served only to
    * loopback clients. A JSON body (no schema: the handler checks it), and
    * no enclosing transaction (the handler runs engine jobs). */
-  ROUTE_CONTROL = 1u << 2
+  ROUTE_CONTROL = 1u << 2,
+  /* The handler reads req->raw_body itself, or no body (a control route's
+   * file upload, or one that takes nothing). */
+  ROUTE_RAW_BODY = 1u << 3
 };
 
 typedef struct route {

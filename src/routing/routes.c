@@ -18,6 +18,8 @@ const route routes[] = {
     /* The emulator's control API (not in the reference). */
     {"GET", "/_emulator/clock", emulator_clock_get, NULL, NULL, NULL, ROUTE_CONTROL},
     {"POST", "/_emulator/clock/advance", emulator_clock_advance, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"PUT", "/_emulator/clock", emulator_clock_set, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"DELETE", "/_emulator/clock", emulator_clock_reset, NULL, NULL, NULL, ROUTE_CONTROL},
     {"GET", "/_emulator/requests", emulator_requests_list, NULL, NULL, NULL, ROUTE_CONTROL},
     {"DELETE", "/_emulator/requests", emulator_requests_clear, NULL, NULL, NULL, ROUTE_CONTROL},
     {"GET", "/_emulator/faults", emulator_faults_list, NULL, NULL, NULL, ROUTE_CONTROL},
@@ -26,6 +28,14 @@ const route routes[] = {
     {"DELETE", "/_emulator/faults/{faultId}", emulator_faults_remove, NULL, NULL, NULL, ROUTE_CONTROL},
     {"GET", "/_emulator/throttle", emulator_throttle_get, NULL, NULL, NULL, ROUTE_CONTROL},
     {"POST", "/_emulator/throttle", emulator_throttle_set, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"POST", "/_emulator/reset", emulator_reset, NULL, NULL, NULL, ROUTE_CONTROL | ROUTE_RAW_BODY},
+    {"POST", "/_emulator/snapshots", emulator_snapshot_write, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"POST", "/_emulator/snapshots/restore", emulator_snapshot_restore, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"GET", "/_emulator/snapshot", emulator_snapshot_download, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"PUT", "/_emulator/snapshot", emulator_snapshot_upload, NULL, NULL, NULL, ROUTE_CONTROL | ROUTE_RAW_BODY},
+    {"GET", "/_emulator/ids", emulator_ids_get, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"PUT", "/_emulator/ids", emulator_ids_put, NULL, NULL, NULL, ROUTE_CONTROL},
+    {"DELETE", "/_emulator/ids", emulator_ids_delete, NULL, NULL, NULL, ROUTE_CONTROL},
 
     {"GET", "/appClients", app_clients_list, NULL, "AppClients", "appclients:read", 0},
     {"POST", "/appClients", app_clients_create, "PostAppClients", "AppClient", "appclients:write", 0},

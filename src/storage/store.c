@@ -162,6 +162,7 @@ struct store {
   store_parsed parsed[STORE_PARSED_SLOTS];
   bool revoked_credentials; /* in the open transaction */
   bool added_jobs;          /* in the open transaction */
+  bool replaced_state;      /* in the open transaction (a reset) */
 };
 
 enum { STORE_TX_ATTEMPTS = 8, STORE_BUSY_TIMEOUT_MS = 5000 };
@@ -213,21 +214,21 @@ store_status store_fail(store *s, const char *what) {
   return STORE_ERROR;
 }
 
-static store *store_connect(char *err, size_t errlen) {
+static store *store_connect_to(const char *path, char *err, size_t errlen) {
   store *s = calloc(1, sizeof *s);
   if (!s) {
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
   int rc = sqlite3_open_v2(
-      store_path, &s->db,
+      path, &s->db,
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
     /* The usual cause in a container: a bind-mounted folder this user
      * (not root there) cannot write. */
     int sys = 0;
     char dir[sizeof store_path];
-    memcpy(dir, store_path, sizeof dir);
+    snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (!slash)
       snprintf(dir, sizeof dir, ".");
@@ -235,17 +236,17 @@ static store *store_connect(char *err, size_t errlen) {
       dir[1] = '\0';
     else
       *slash = '\0';
-    if (access(store_path, F_OK) == 0 ? access(store_path, W_OK) != 0
-                                      : access(dir, W_OK) != 0)
+    if (access(path, F_OK) == 0 ? access(path, W_OK) != 0
+                                : access(dir, W_OK) != 0)
       sys = errno;
-    char hint[1200] = ""; /* room for dir (gcc -O0 -Wformat-truncation) */
+    char hint[sizeof dir + 64] = "";
     if (sys == EACCES || sys == EPERM || sys == EROFS)
       snprintf(hint, sizeof hint,
                " (%s: the file and its folder must be writable by uid %u)",
                strerror(sys), (unsigned)getuid());
     else if (sys == ENOENT || sys == ENOTDIR)
       snprintf(hint, sizeof hint, " (its folder %s does not exist)", dir);
-    snprintf(err, errlen, "cannot open %s: %s%s", store_path,
+    snprintf(err, errlen, "cannot open %s: %s%s", path,
              s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), hint);
     store_close(s);
     return NULL;
@@ -259,13 +260,36 @@ static store *store_connect(char *err, size_t errlen) {
                     "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
                     NULL, NULL, &msg);
   if (rc != SQLITE_OK) {
-    snprintf(err, errlen, "cannot configure %s: %s", store_path,
-             msg ? msg : "?");
+    snprintf(err, errlen, "cannot configure %s: %s", path, msg ? msg : "?");
     sqlite3_free(msg);
     store_close(s);
     return NULL;
   }
   return s;
+}
+
+static store *store_connect(char *err, size_t errlen) {
+  return store_connect_to(store_path, err, errlen);
+}
+
+store *store_open_path(const char *path, char *err, size_t errlen) {
+  return store_connect_to(path, err, errlen);
+}
+
+void store_free(store *s) {
+  store_close(s);
+}
+
+sqlite3 *store_sqlite(store *s) {
+  return s->db;
+}
+
+void store_note_credentials_revoked(store *s) {
+  s->revoked_credentials = true;
+}
+
+void store_note_state_replaced(store *s) {
+  s->replaced_state = true;
 }
 
 static sqlite3_stmt *store_stmt(store *s, store_stmt_id id) {
@@ -377,7 +401,7 @@ void store_copy_col(sqlite3_stmt *st, int col, char *dst, size_t size) {
 
 /* ---- migrations ---- */
 
-static bool store_migrate(store *s, char *err, size_t errlen) {
+bool store_migrate(store *s, char *err, size_t errlen) {
   char *msg = NULL;
   if (sqlite3_exec(s->db,
                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -611,16 +635,15 @@ static void store_ckpt_stop(void) {
 
 /* ---- transactions ---- */
 
-store_status store_write_tx(store_tx_fn fn, void *arg) {
-  store_status result = STORE_BUSY;
-  pthread_mutex_lock(&store_write_lock);
+/* The writer connection, opened on first use; the caller holds
+ * store_write_lock. */
+static store *store_writer_get(void) {
   if (!store_writer) {
     char err[512];
     store_writer = store_connect(err, sizeof err);
     if (!store_writer) {
       log_msg(LOG_ERROR, "store: writer: %s", err);
-      pthread_mutex_unlock(&store_write_lock);
-      return STORE_ERROR;
+      return NULL;
     }
     /* Checkpoints run on the checkpointer's thread (store_wal_grew), not
      * in a commit that holds the write lock; the writer's larger cache keeps
@@ -631,7 +654,36 @@ store_status store_write_tx(store_tx_fn fn, void *arg) {
                  NULL, NULL, NULL);
     sqlite3_wal_hook(store_writer->db, store_wal_grew, NULL);
   }
-  store *s = store_writer;
+  return store_writer;
+}
+
+store_status store_writer_run(store_tx_fn fn, void *arg) {
+  pthread_mutex_lock(&store_write_lock);
+  store *s = store_writer_get();
+  store_status st = STORE_ERROR;
+  bool jobs = false;
+  if (s) {
+    s->revoked_credentials = false;
+    s->added_jobs = false;
+    st = fn(s, arg);
+    if (st == STORE_ONE && s->revoked_credentials)
+      atomic_fetch_add(&store_epoch, 1);
+    jobs = st == STORE_ONE && s->added_jobs;
+  }
+  pthread_mutex_unlock(&store_write_lock);
+  if (jobs && store_job_hook)
+    store_job_hook();
+  return st;
+}
+
+store_status store_write_tx(store_tx_fn fn, void *arg) {
+  store_status result = STORE_BUSY;
+  pthread_mutex_lock(&store_write_lock);
+  store *s = store_writer_get();
+  if (!s) {
+    pthread_mutex_unlock(&store_write_lock);
+    return STORE_ERROR;
+  }
   bool jobs_committed = false;
   for (int attempt = 0; attempt < STORE_TX_ATTEMPTS; attempt++) {
     sqlite3_stmt *st = store_stmt(s, ST_BEGIN);
@@ -647,6 +699,7 @@ store_status store_write_tx(store_tx_fn fn, void *arg) {
     }
     s->revoked_credentials = false;
     s->added_jobs = false;
+    s->replaced_state = false;
     result = fn(s, arg);
     if (result == STORE_ONE) {
       st = store_stmt(s, ST_COMMIT);
@@ -654,6 +707,10 @@ store_status store_write_tx(store_tx_fn fn, void *arg) {
       if (result == STORE_ONE) {
         if (s->revoked_credentials)
           atomic_fetch_add(&store_epoch, 1);
+        /* After the commit and before the write lock is released: see
+         * store_state_generation. */
+        if (s->replaced_state)
+          store_state_bump_generation();
         jobs_committed = s->added_jobs;
         if (atomic_load(&store_wal_pages) >= STORE_WAL_CAP_PAGES &&
             ++store_restart_tries % STORE_RESTART_EVERY == 1) {

@@ -241,6 +241,7 @@ void store_set_job_hook(void (*hook)(void));
 store_status store_meta_get(store *s, const char *key, char **out);
 store_status store_meta_put(store *s, const char *key, const char *value);
 
+#include "storage/store_state.h"
 #include "storage/store_transitions.h"
 #include "storage/store_workflows.h"
 

@@ -57,5 +57,25 @@ store_status store_explain(store *s, const char *sql, char *out, size_t len);
 /* Tells the open write transaction that it scheduled background work, so
  * that the job hook runs after it commits (as store_job_add does). */
 void store_note_jobs_added(store *s);
+/* Tells the open write transaction that it removed credentials, so that
+ * caches of token lookups are dropped after it commits. */
+void store_note_credentials_revoked(store *s);
+/* Tells the open write transaction that it replaced the data (a reset):
+ * the generation of store_state.h changes when it commits, before the
+ * write lock is released. store_state_bump_generation does it. */
+void store_note_state_replaced(store *s);
+void store_state_bump_generation(void);
+
+/* For the state concern (store_state.c): a connection to another database
+ * file (configured like the per-thread ones; store_free closes it), its
+ * SQLite handle, the migrations of store_global_open applied to any
+ * connection, and fn run on the writer connection under the write lock but
+ * outside a transaction (for the backup API, which opens its own); the
+ * credentials and job notes of store_write_tx apply. */
+store *store_open_path(const char *path, char *err, size_t errlen);
+void store_free(store *s);
+sqlite3 *store_sqlite(store *s);
+bool store_migrate(store *s, char *err, size_t errlen);
+store_status store_writer_run(store_tx_fn fn, void *arg);
 
 #endif
