@@ -8,16 +8,19 @@
 #include "resources/documents.h"
 #include "resources/organizations.h"
 #include "http/endpoints.h"
+#include "http/journal.h"
 #include "http/server.h"
 #include "http/tls.h"
 #include "resources/bootstrap.h"
 #include "resources/canned.h"
 #include "resources/control.h"
+#include "resources/emulator_journal.h"
 #include "resources/seed.h"
 #include "resources/paging.h"
 #include "resources/state.h"
 #include "resources/transition_runtime.h"
 #include "routing/dispatch.h"
+#include "routing/faults.h"
 #include "auth/auth.h"
 #include "storage/store.h"
 #include "validation/schemas.h"
@@ -93,6 +96,14 @@ int main(int argc, char **argv) {
 
   if (!organizations_configure(cfg.allowances, err, sizeof err))
     return main_fail(err);
+  if (!journal_configure(cfg.journal_size, cfg.journal_body_bytes))
+    return main_fail("--journal-size: out of memory");
+  if (!emulator_journal_start(cfg.faults_file, cfg.throttle_rps, err,
+                              sizeof err)) {
+    journal_configure(0, 0);
+    return main_fail(err);
+  }
+  control_on_reset(NULL, emulator_journal_after_reset);
   if (!transitions_configure(cfg.docker_mode, cfg.docker_commands,
                              cfg.docker_commands_file, err, sizeof err))
     return main_fail(err);
@@ -312,6 +323,8 @@ int main(int argc, char **argv) {
     unlink(tls.key_path);
   }
   tls_material_free(&tls);
+  journal_configure(0, 0);
+  faults_clear();
   log_msg(LOG_INFO, "stopped");
   return status;
 }

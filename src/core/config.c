@@ -52,6 +52,10 @@ static const opt_spec config_opts[] = {
     OPT("--processing-delay-ms", "LAS_PROCESSING_DELAY_MS", OPT_UINT, processing_delay_ms, "simulated processing time of background work, e.g. data bundles (default 3000)"),
     OPT("--clock-offset-seconds", "LAS_CLOCK_OFFSET_SECONDS", OPT_U64, clock_offset_s, "run the emulator's clock this far ahead, up to 100 years (tests of expiry and retention)"),
     OPT("--admin-token", "LAS_ADMIN_TOKEN", OPT_STR, admin_token, "bearer token of the control API (/_emulator/...); unset: served to loopback clients only"),
+    OPT("--journal-size", "LAS_JOURNAL_SIZE", OPT_SIZE, journal_size, "requests kept by the request journal (GET /_emulator/requests); 0 turns it off (default 1000)"),
+    OPT("--journal-body-bytes", "LAS_JOURNAL_BODY_BYTES", OPT_SIZE, journal_body_bytes, "bytes of each request and response body the journal keeps (default 4096)"),
+    OPT("--faults", "LAS_FAULTS", OPT_STR, faults_file, "a JSON file of fault rules applied from the start (the shape of POST /_emulator/faults)"),
+    OPT("--throttle-rps", "LAS_THROTTLE_RPS", OPT_UINT, throttle_rps, "requests per second per organization before 429 Too Many Requests; 0: no throttle (default)"),
     OPT("--docker-mode", "LAS_DOCKER_MODE", OPT_STR, docker_mode, "what executions of docker transitions do: auto (completed after --processing-delay-ms, output = input; default), external (run until a client PATCHes them), command (run the local command mapped to the image)"),
     OPT("--docker-command", "LAS_DOCKER_COMMAND", OPT_LIST, docker_commands, "IMAGE=COMMAND: the command line (run with /bin/sh -c) of an image in --docker-mode command; repeatable; IMAGE * maps every other image"),
     OPT("--docker-commands", "LAS_DOCKER_COMMANDS", OPT_STR, docker_commands_file, "a JSON file {\"IMAGE\": \"COMMAND\", ...} of more mappings (--docker-command wins for the same image)"),
@@ -213,6 +217,8 @@ config_result config_load(config *cfg, int argc, char **argv, char *err,
   cfg->max_connections_per_address = 1024;
   cfg->log_level = LOG_INFO;
   cfg->processing_delay_ms = 3000;
+  cfg->journal_size = 1000;
+  cfg->journal_body_bytes = 4096;
 
   for (size_t i = 0; i < CONFIG_NOPTS; i++) {
     const char *v = getenv(config_opts[i].env);
@@ -294,6 +300,9 @@ config_result config_load(config *cfg, int argc, char **argv, char *err,
        1u << 20},
       {"--clock-offset-seconds", cfg->clock_offset_s, 0,
        CONFIG_MAX_CLOCK_OFFSET_S},
+      {"--journal-size", cfg->journal_size, 0, 1000000},
+      {"--journal-body-bytes", cfg->journal_body_bytes, 0, 1u << 20},
+      {"--throttle-rps", cfg->throttle_rps, 0, 1000000},
   };
   for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
     if (ranges[i].value < ranges[i].lo || ranges[i].value > ranges[i].hi) {

@@ -35,6 +35,11 @@ typedef struct config {
   uint64_t clock_offset_s; /* the emulator's clock runs this far ahead */
   /* Bearer token of the control API (/_emulator/…); empty: loopback only. */
   char admin_token[256];
+  /* The request journal and faults (/_emulator/requests, /_emulator/faults). */
+  size_t journal_size;       /* requests kept; 0: no journal */
+  size_t journal_body_bytes; /* of each body kept */
+  char faults_file[1024];    /* rules at start; "" none */
+  unsigned throttle_rps;     /* 0: no throttle */
   char allowances[1024]; /* "field=N,…" over the organizations' defaults */
   char seed_path[1024]; /* seed fixtures (JSON) applied at start; "" none */
   /* Docker transitions: auto|external|command, IMAGE=COMMAND lines (each

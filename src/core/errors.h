@@ -16,6 +16,7 @@
   X(ERR_URI_TOO_LONG, 414, "URI Too Long")                                     \
   X(ERR_UNSUPPORTED_MEDIA_TYPE, 415, "Unsupported Media Type")                 \
   X(ERR_LIMIT_EXCEEDED, 429, "Limit Exceeded")                                 \
+  X(ERR_TOO_MANY_REQUESTS, 429, "Too Many Requests")                           \
   X(ERR_HEADERS_TOO_LARGE, 431, "Request Header Fields Too Large")             \
   X(ERR_INTERNAL, 500, "Internal Server Error")                                \
   X(ERR_UNAVAILABLE, 503, "Service Unavailable")                               \

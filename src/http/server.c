@@ -3,7 +3,9 @@
 #include "core/clock.h"
 #include "core/codec.h"
 #include "core/log.h"
+#include "http/delay.h"
 #include "http/guard.h"
+#include "http/journal.h"
 #include "http/tls.h"
 #include "routing/dispatch.h"
 
@@ -11,6 +13,7 @@
 #include <ctype.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -53,6 +56,8 @@
 struct http_server {
   struct MHD_Daemon *daemon;
   guard *guard;
+  delay_queue *delays;      /* latency faults: suspended connections */
+  _Atomic unsigned delayed; /* suspended or resumed, not yet answered */
   unsigned port;
   http_settings s;
 };
@@ -76,6 +81,15 @@ typedef struct http_req {
   bool too_large;
   char *method;     /* copy, for the log */
   char *trimmed[3]; /* header values with trailing whitespace removed */
+  /* The journal and faults (http/journal.h, routing/faults.h). */
+  int64_t time_us; /* the emulator's clock at arrival */
+  bool dispatched; /* answered by the API, not the HTTP layer */
+  bool dropped;    /* closed without an answer (a fault) */
+  bool delayed;    /* suspended; `pending` is sent when resumed */
+  api_response pending;
+  char *resp_copy; /* the answer's first journal_body_bytes() + 1 */
+  size_t resp_copy_len;
+  dispatch_info info;
   char text[];
 } http_req;
 
@@ -91,8 +105,25 @@ static void http_add_common_headers(struct MHD_Response *r,
 
 /* The libmicrohttpd response for resp (released); NULL when out of
  * memory. *status is set to its status. */
-static struct MHD_Response *
-http_response(const char *method, api_response *resp, unsigned *status_out) {
+/* Keeps the start of an answer for the journal. */
+static void http_journal_copy(http_req *hr, const char *text, size_t len) {
+  if (!hr || !journal_enabled() || !text)
+    return;
+  size_t keep = journal_body_bytes() + 1;
+  if (len < keep)
+    keep = len;
+  free(hr->resp_copy);
+  hr->resp_copy = malloc(keep + 1);
+  if (!hr->resp_copy)
+    return;
+  memcpy(hr->resp_copy, text, keep);
+  hr->resp_copy[keep] = '\0';
+  hr->resp_copy_len = keep;
+}
+
+static struct MHD_Response *http_response(const char *method,
+                                          api_response *resp,
+                                          unsigned *status_out, http_req *hr) {
   char *text = resp->raw;
   size_t len = resp->raw_len;
   resp->raw = NULL;
@@ -118,6 +149,7 @@ http_response(const char *method, api_response *resp, unsigned *status_out) {
   }
   if (!text && !empty)
     return NULL;
+  http_journal_copy(hr, text, len);
   struct MHD_Response *r =
       empty ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)
             : MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
@@ -140,14 +172,20 @@ http_response(const char *method, api_response *resp, unsigned *status_out) {
   return r;
 }
 
+static void http_journal(const http_req *hr);
+
 static enum MHD_Result http_send(struct MHD_Connection *c, http_req *hr,
                                  const char *method, api_response *resp) {
   unsigned status = 0;
-  struct MHD_Response *r = http_response(method, resp, &status);
+  struct MHD_Response *r = http_response(method, resp, &status, hr);
   if (!r)
     return MHD_NO;
   hr->status = status;
   hr->answered = true;
+  /* Kept before the answer leaves: a client that reads the journal right
+   * after its answer finds the request there. */
+  if (journal_enabled())
+    http_journal(hr);
   enum MHD_Result ret = MHD_queue_response(c, status, r);
   MHD_destroy_response(r);
   return ret;
@@ -260,6 +298,8 @@ static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
   }
   if (hr) {
     hr->start_us = clock_mono_us();
+    if (journal_enabled())
+      hr->time_us = clock_now_us();
     hr->uri_end = uri + len;
   }
   /* The query is ours now: end libmicrohttpd's copy of it after the '?'
@@ -661,17 +701,92 @@ static struct MHD_Response *http_own_answer(void *cls, struct MHD_Connection *c,
   api_response resp = http_own_refusal(srv, c, hr, what);
   unsigned status = 0;
   struct MHD_Response *r =
-      http_response(hr && hr->method ? hr->method : "", &resp, &status);
+      http_response(hr && hr->method ? hr->method : "", &resp, &status, hr);
   if (!r)
     return NULL;
   *status_code = status;
   if (hr) {
     hr->status = status;
     hr->answered = true;
+    if (journal_enabled())
+      http_journal(hr);
   } else {
     log_msg(LOG_INFO, "- - %u (request line refused)", status);
   }
   return r;
+}
+
+static void http_resume(void *arg) {
+  MHD_resume_connection(arg);
+}
+
+/* Carries out a fault the dispatcher decided: a latency suspends the
+ * connection (no worker waits) until the delay thread resumes it; a drop
+ * closes the connection without an answer. */
+static enum MHD_Result http_fault(http_server *srv, struct MHD_Connection *c,
+                                  http_req *hr, const char *method,
+                                  api_response *resp) {
+  if (hr->info.fault.latency_ms) {
+    hr->pending = *resp;
+    hr->delayed = true;
+    atomic_fetch_add(&srv->delayed, 1);
+    MHD_suspend_connection(c);
+    int64_t due = clock_mono_us() + (int64_t)hr->info.fault.latency_ms * 1000;
+    /* Stopping: answered now instead. */
+    if (!delay_add(srv->delays, c, due))
+      MHD_resume_connection(c);
+    return MHD_YES;
+  }
+  if (hr->info.fault.drop) {
+    api_response_free(resp);
+    hr->dropped = true;
+    if (journal_enabled())
+      http_journal(hr);
+    return MHD_NO;
+  }
+  return http_send(c, hr, method, resp);
+}
+
+/* The request as the journal keeps it (control API requests are not
+ * kept: reading the journal would fill it). */
+static void http_journal(const http_req *hr) {
+  if (hr->info.control || (!hr->status && !hr->dropped))
+    return;
+  const char *path = hr->path ? hr->path : "";
+  const char *bare = strncmp(path, "/v1/", 4) == 0 ? path + 3 : path;
+  if (strncmp(bare, "/_emulator/", 11) == 0)
+    return;
+  char route[200];
+  if (hr->info.route_path)
+    snprintf(route, sizeof route, "%s %s", hr->info.route_method,
+             hr->info.route_path);
+  char fault[32];
+  if (hr->info.faulted)
+    snprintf(fault, sizeof fault,
+             hr->info.fault.throttled ? "throttle" : "rule %u",
+             hr->info.fault.rule_id);
+  size_t limit = journal_body_bytes();
+  journal_record rec = {
+      .time_us = hr->time_us,
+      .duration_us = clock_mono_us() - hr->start_us,
+      .method = hr->method ? hr->method : "",
+      .path = path,
+      .query = hr->query,
+      .n_query = hr->n_query,
+      .status = hr->dropped ? 0 : hr->status,
+      .organization = hr->info.organization[0] ? hr->info.organization : NULL,
+      .route = hr->info.route_path ? route : NULL,
+      .nearest = hr->info.unmatched ? hr->info.nearest : NULL,
+      .reason = hr->info.unmatched ? hr->info.reason : NULL,
+      .fault = hr->info.faulted ? fault : NULL,
+      .http_layer = !hr->dispatched,
+      .request_body = hr->body,
+      .request_body_len = hr->body_len,
+      .response_body = hr->dropped ? NULL : hr->resp_copy,
+      .response_body_len = hr->dropped ? 0 : hr->resp_copy_len,
+      .response_cut = hr->resp_copy_len > limit,
+  };
+  journal_record_add(&rec);
 }
 
 static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c,
@@ -705,6 +820,19 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c,
     }
     /* Otherwise answering on a later call keeps the connection alive. */
     return MHD_YES;
+  }
+  if (hr->delayed) {
+    /* Resumed after a latency fault. */
+    hr->delayed = false;
+    atomic_fetch_sub(&srv->delayed, 1);
+    if (hr->info.fault.drop) {
+      api_response_free(&hr->pending);
+      hr->dropped = true;
+      if (journal_enabled())
+        http_journal(hr);
+      return MHD_NO;
+    }
+    return http_send(c, hr, method, &hr->pending);
   }
   if (hr->answered) {
     *upload_data_size = 0;
@@ -741,7 +869,10 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c,
       .body_len = hr->body_len,
       .peer = peer ? peer->client_addr : NULL,
   };
-  api_response resp = dispatch_request(&in);
+  api_response resp = dispatch_request_info(&in, &hr->info);
+  hr->dispatched = true;
+  if (hr->info.faulted)
+    return http_fault(srv, c, hr, method, &resp);
   return http_send(c, hr, method, &resp);
 }
 
@@ -753,11 +884,16 @@ static void http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   http_req *hr = *con_cls;
   if (!hr)
     return;
+  if (hr->delayed) /* closed before it was answered */
+    atomic_fetch_sub(&srv->delayed, 1);
   if (hr->status)
     log_msg(LOG_INFO, "%s %s %u %.3fms", hr->method ? hr->method : "-",
             hr->path ? hr->path : "-", hr->status,
             (double)(clock_mono_us() - hr->start_us) / 1000.0);
   api_response_free(&hr->early);
+  api_response_free(&hr->pending);
+  free(hr->info.fault.body);
+  free(hr->resp_copy);
   for (size_t i = 0; i < sizeof hr->trimmed / sizeof hr->trimmed[0]; i++)
     free(hr->trimmed[i]);
   free(hr->method);
@@ -875,6 +1011,12 @@ http_server *http_start(const http_settings *settings, char *err,
     free(srv);
     return NULL;
   }
+  srv->delays = delay_start(http_resume, err, errlen);
+  if (!srv->delays) {
+    guard_stop(srv->guard);
+    free(srv);
+    return NULL;
+  }
 
   /* The pool holds a whole head within our limits: the read buffer grows
    * by an eighth of what is free each time it fills, so what stays free
@@ -900,6 +1042,7 @@ http_server *http_start(const http_settings *settings, char *err,
   bool v6_any =
       v6 && IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&addr)->sin6_addr);
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+                   MHD_ALLOW_SUSPEND_RESUME |
                    (v6_any ? MHD_USE_DUAL_STACK : v6 ? MHD_USE_IPv6 : 0);
   flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES
                ? MHD_USE_EPOLL
@@ -934,6 +1077,7 @@ http_server *http_start(const http_settings *settings, char *err,
   if (!srv->daemon) {
     snprintf(err, errlen, "cannot listen on %s:%u (in use or not allowed)",
              settings->host, settings->port);
+    delay_free(srv->delays);
     guard_stop(srv->guard);
     free(srv);
     return NULL;
@@ -951,7 +1095,15 @@ unsigned http_port(const http_server *server) {
 void http_stop(http_server *server) {
   if (!server)
     return;
+  /* Suspended connections are resumed (answered) first: libmicrohttpd
+   * refuses to stop with any still suspended. */
+  delay_stop(server->delays);
+  /* Let the worker threads answer what was resumed (up to 2 s): stopping
+   * the daemon closes connections it has not served yet. */
+  for (int i = 0; i < 2000 && atomic_load(&server->delayed) > 0; i++)
+    usleep(1000);
   MHD_stop_daemon(server->daemon);
+  delay_free(server->delays);
   guard_stop(server->guard);
   free(server);
 }

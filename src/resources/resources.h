@@ -16,6 +16,15 @@ LAS_HANDLER(emulator_clock_get);
 LAS_HANDLER(emulator_clock_advance);
 LAS_HANDLER(emulator_clock_set);
 LAS_HANDLER(emulator_clock_reset);
+/* emulator_journal.c: the journal, faults and throttle */
+LAS_HANDLER(emulator_requests_list);
+LAS_HANDLER(emulator_requests_clear);
+LAS_HANDLER(emulator_faults_list);
+LAS_HANDLER(emulator_faults_add);
+LAS_HANDLER(emulator_faults_clear);
+LAS_HANDLER(emulator_faults_remove);
+LAS_HANDLER(emulator_throttle_get);
+LAS_HANDLER(emulator_throttle_set);
 
 /* emulator_state.c: reset, snapshots, id seed */
 LAS_HANDLER(emulator_reset);

@@ -3,6 +3,7 @@
 #include "auth/auth.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "routing/faults.h"
 #include "routing/router.h"
 #include "validation/schemas.h"
 
@@ -331,16 +332,49 @@ static void dispatch_check_response(const route *r, api_response *resp) {
                    r->response_schema, err);
 }
 
+static void dispatch_unmatched(const dispatch_input *in, dispatch_info *info) {
+  if (!info)
+    return;
+  info->unmatched =
+      router_nearest(in->method, in->path, info->nearest, sizeof info->nearest,
+                     info->reason, sizeof info->reason);
+}
+
+/* The throttle and fault rules, once the organization is known. True when
+ * the fault answers instead of the handler (*resp set). */
+static bool dispatch_fault(const dispatch_input *in, const api_request *req,
+                           dispatch_info *info, api_response *resp) {
+  if (!info || (req->route->flags & ROUTE_CONTROL))
+    return false;
+  if (!faults_decide(in->method, in->path,
+                     req->authenticated ? req->principal.org_id : NULL,
+                     clock_mono_us(), &info->fault))
+    return false;
+  info->faulted = true;
+  if (!info->fault.status && !info->fault.drop)
+    return false; /* latency only: the handler answers, later */
+  if (info->fault.status) {
+    *resp = api_ok_raw(info->fault.body, info->fault.body_len);
+    resp->status = info->fault.status;
+    info->fault.body = NULL;
+  } else {
+    *resp = api_no_content();
+  }
+  return true;
+}
+
 /* param_buf holds the path parameters: it is as long as the path, so every
  * parameter fits and even an absurdly long id gets its pattern message. */
 static api_response dispatch_routed(const dispatch_input *in, char *param_buf,
-                                    size_t param_len) {
+                                    size_t param_len, dispatch_info *info) {
   const route *r = NULL;
   const char *params[API_MAX_PATH_PARAMS] = {0};
   size_t n_params = 0;
   char allow[128];
   router_result m = router_match(in->method, in->path, &r, params, &n_params,
                                  param_buf, param_len, allow, sizeof allow);
+  if (m != ROUTER_MATCH)
+    dispatch_unmatched(in, info);
   if (m == ROUTER_NO_PATH)
     return api_err(ERR_NOT_FOUND);
   if (m == ROUTER_PARAM_TOO_LONG)
@@ -353,6 +387,11 @@ static api_response dispatch_routed(const dispatch_input *in, char *param_buf,
     return resp;
   }
 
+  if (info) {
+    info->route_method = r->method;
+    info->route_path = r->path;
+    info->control = (r->flags & ROUTE_CONTROL) != 0;
+  }
   api_request req = {0};
   req.route = r;
   req.method = in->method;
@@ -393,11 +432,20 @@ static api_response dispatch_routed(const dispatch_input *in, char *param_buf,
     if (a != AUTH_OK)
       return api_err(ERR_FORBIDDEN);
     req.authenticated = true;
+    if (info)
+      snprintf(info->organization, sizeof info->organization, "%s",
+               req.principal.org_id);
   }
 
+  api_response faulted;
+  if (dispatch_fault(in, &req, info, &faulted))
+    return faulted;
+
   char err[256];
-  if (!router_check_params(r, params, n_params, err, sizeof err))
+  if (!router_check_params(r, params, n_params, err, sizeof err)) {
+    dispatch_unmatched(in, info);
     return api_errf(ERR_BAD_REQUEST, "%s", err);
+  }
 
   api_response fail;
   json_t *body = NULL;
@@ -412,12 +460,19 @@ static api_response dispatch_routed(const dispatch_input *in, char *param_buf,
   return resp;
 }
 
-api_response dispatch_request(const dispatch_input *in) {
+api_response dispatch_request_info(const dispatch_input *in,
+                                   dispatch_info *info) {
+  if (info)
+    memset(info, 0, sizeof *info);
   size_t len = strlen(in->path) + API_MAX_PATH_PARAMS;
   char *param_buf = malloc(len);
   if (!param_buf)
     return api_err(ERR_UNAVAILABLE);
-  api_response resp = dispatch_routed(in, param_buf, len);
+  api_response resp = dispatch_routed(in, param_buf, len, info);
   free(param_buf);
   return resp;
+}
+
+api_response dispatch_request(const dispatch_input *in) {
+  return dispatch_request_info(in, NULL);
 }

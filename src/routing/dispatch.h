@@ -5,6 +5,7 @@
 #define LAS_ROUTING_DISPATCH_H
 
 #include "routing/api.h"
+#include "routing/faults.h"
 
 #include <stdbool.h>
 
@@ -44,5 +45,29 @@ bool dispatch_check_json(const char *schema_name, json_t *body,
 
 /* Always returns a complete response (body owned by the caller). */
 api_response dispatch_request(const dispatch_input *in);
+
+/* What the HTTP layer needs besides the response: for the journal, and the
+ * fault to carry out. */
+typedef struct dispatch_info {
+  const char *route_method; /* the matched row; NULL when none */
+  const char *route_path;
+  bool control;          /* a control API route (never journaled or faulted) */
+  char organization[64]; /* as authenticated; "" when not */
+  /* The request matched no route, or its path ids are malformed: the
+   * nearest route and why (router_nearest). */
+  bool unmatched;
+  char nearest[160];
+  char reason[256];
+  bool faulted; /* fault applies (faults_decide); fault.body is moved into
+                   the response when it answers */
+  fault_action fault;
+} dispatch_info;
+
+/* dispatch_request that also applies fault rules and the throttle (after
+ * authentication; see routing/faults.h) and fills *info. When
+ * info->fault.drop is set the response is not to be sent; with
+ * info->fault.latency_ms it is to be sent that much later. */
+api_response dispatch_request_info(const dispatch_input *in,
+                                   dispatch_info *info);
 
 #endif

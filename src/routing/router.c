@@ -3,6 +3,7 @@
 #include "core/ids.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Compares one template segment with one path segment; a `{name}` segment
@@ -187,6 +188,182 @@ bool router_check_params(const route *r, const char *const *params,
     snprintf(err, errlen, "%s: must match pattern ^las:%s:[a-f0-9]{32}$", name,
              kind);
     return false;
+  }
+  return true;
+}
+
+/* Segments of a path, for the nearest-route search. */
+static size_t router_count_segments(const char *p) {
+  size_t n = 0;
+  for (; *p; p++)
+    if (*p == '/' && p[1] != '\0')
+      n++;
+  return n;
+}
+
+/* Levenshtein distance of two short texts (longer ones count as far). */
+static size_t router_distance(const char *a, size_t al, const char *b,
+                              size_t bl) {
+  enum { MAX = 64 };
+  if (al > MAX || bl > MAX)
+    return MAX;
+  size_t row[MAX + 1];
+  for (size_t j = 0; j <= bl; j++)
+    row[j] = j;
+  for (size_t i = 1; i <= al; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= bl; j++) {
+      size_t up = row[j];
+      size_t best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best)
+        best = up + 1;
+      if (row[j - 1] + 1 < best)
+        best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[bl];
+}
+
+/* How close path is to template tpl: per segment, 3 for an equal literal,
+ * 2 for a parameter, 2 for a literal within a typo or two (at most a third
+ * of its length), 1 for a literal of the same length; the first differing
+ * literal segment (1-based) in *first_diff. */
+static int router_similarity(const char *tpl, const char *path,
+                             size_t *first_diff) {
+  int score = 0;
+  size_t i = 0;
+  *first_diff = 0;
+  while (*tpl == '/' && *path == '/') {
+    tpl++;
+    path++;
+    i++;
+    size_t tlen = strcspn(tpl, "/");
+    size_t slen = strcspn(path, "/");
+    if (tlen > 1 && tpl[0] == '{')
+      score += slen > 0 ? 2 : 0;
+    else if (tlen == slen && memcmp(tpl, path, slen) == 0)
+      score += 3;
+    else {
+      size_t d = router_distance(tpl, tlen, path, slen);
+      if (d <= 2 && d * 3 <= tlen)
+        score += 2;
+      else if (tlen == slen)
+        score += 1;
+      if (!*first_diff)
+        *first_diff = i;
+    }
+    tpl += tlen;
+    path += slen;
+  }
+  return score;
+}
+
+/* Segment i (1-based) of p: its start and length. */
+static const char *router_segment(const char *p, size_t i, size_t *len) {
+  for (size_t k = 0; k < i && p; k++) {
+    p = strchr(p, '/');
+    if (p)
+      p++;
+  }
+  if (!p) {
+    *len = 0;
+    return "";
+  }
+  *len = strcspn(p, "/");
+  return p;
+}
+
+bool router_nearest(const char *method, const char *path, char *nearest,
+                    size_t nearest_len, char *reason, size_t reason_len) {
+  nearest[0] = '\0';
+  reason[0] = '\0';
+  const char *p = router_strip_v1(path);
+  const route *r = NULL;
+  const char *params[API_MAX_PATH_PARAMS] = {0};
+  size_t n_params = 0;
+  char allow[128];
+  /* As long as the path, like the dispatcher's: every parameter fits. */
+  size_t buflen = strlen(p) + API_MAX_PATH_PARAMS;
+  char *buf = malloc(buflen);
+  if (!buf)
+    return false;
+  router_result m = router_match(method, p, &r, params, &n_params, buf, buflen,
+                                 allow, sizeof allow);
+  if (m == ROUTER_MATCH || m == ROUTER_PARAM_TOO_LONG) {
+    char err[256] = "path: parameters too long";
+    bool ok = m == ROUTER_MATCH &&
+              router_check_params(r, params, n_params, err, sizeof err);
+    free(buf);
+    if (ok)
+      return false;
+    snprintf(nearest, nearest_len, "%s %s", r->method, r->path);
+    snprintf(reason, reason_len, "%s", err);
+    return true;
+  }
+  free(buf);
+  if (m == ROUTER_NO_METHOD) {
+    /* The path's GET row, else its first row. */
+    const route *best = NULL;
+    for (size_t i = 0; i < routes_count; i++) {
+      if (!router_path_matches(routes[i].path, p, NULL, NULL, NULL, 0) ||
+          strcmp(routes[i].method, "OPTIONS") == 0)
+        continue;
+      if (!best || strcmp(routes[i].method, "GET") == 0)
+        best = &routes[i];
+      if (strcmp(best->method, "GET") == 0)
+        break;
+    }
+    if (best)
+      snprintf(nearest, nearest_len, "%s %s", best->method, best->path);
+    snprintf(reason, reason_len, "method: %.32s is not served; allowed: %s",
+             method, allow);
+    return true;
+  }
+  /* No path: the template most like it, preferring the same number of
+   * segments, then the request's method. */
+  size_t want = router_count_segments(p);
+  bool control = strncmp(p, "/_emulator/", 11) == 0;
+  const route *best = NULL;
+  long best_score = -1;
+  size_t best_diff = 0;
+  for (size_t i = 0; i < routes_count; i++) {
+    const route *c = &routes[i];
+    if (strcmp(c->method, "OPTIONS") == 0 ||
+        ((c->flags & ROUTE_CONTROL) != 0) != control)
+      continue;
+    size_t diff = 0;
+    long score = router_similarity(c->path, p, &diff) * 4;
+    size_t have = router_count_segments(c->path);
+    if (have != want)
+      score -= 6 * (long)(have > want ? have - want : want - have);
+    if (strcmp(c->method, method) == 0 ||
+        (strcmp(method, "HEAD") == 0 && strcmp(c->method, "GET") == 0))
+      score += 1;
+    if (score > best_score) {
+      best = c;
+      best_score = score;
+      best_diff = diff;
+    }
+  }
+  if (!best)
+    return false;
+  snprintf(nearest, nearest_len, "%s %s", best->method, best->path);
+  size_t have = router_count_segments(best->path);
+  if (have != want) {
+    snprintf(reason, reason_len, "path: %zu segments; %s has %zu", want,
+             best->path, have);
+  } else if (best_diff == 0) {
+    snprintf(reason, reason_len, "path: does not match %s (an empty segment)",
+             best->path);
+  } else {
+    size_t tl = 0, sl = 0;
+    const char *t = router_segment(best->path, best_diff, &tl);
+    const char *s = router_segment(p, best_diff, &sl);
+    snprintf(reason, reason_len, "path: segment %zu '%.*s' is not '%.*s'",
+             best_diff, (int)(sl > 64 ? 64 : sl), s, (int)tl, t);
   }
   return true;
 }

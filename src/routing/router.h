@@ -62,4 +62,16 @@ bool router_methods(const char *path, char *out, size_t outlen);
 bool router_check_params(const route *r, const char *const *params,
                          size_t n_params, char *err, size_t errlen);
 
+/* For a request that matched no route (or whose path ids are malformed):
+ * the nearest documented route as "METHOD /template" into `nearest`, and
+ * why the request did not match it into `reason`, e.g.
+ * "method: POST is not served; allowed: GET, HEAD, OPTIONS",
+ * "path: segment 1 'modles' is not 'models'",
+ * "path: 3 segments; /models/{modelId} has 2",
+ * "modelId: must match pattern ^las:model:[a-f0-9]{32}$".
+ * False (both "") when the request matches a route with valid ids. The
+ * /_emulator/ routes are candidates only for paths under /_emulator/. */
+bool router_nearest(const char *method, const char *path, char *nearest,
+                    size_t nearest_len, char *reason, size_t reason_len);
+
 #endif
