@@ -563,7 +563,15 @@ START_TEST(test_docker_command_over_https) {
     it_response_free(r);
   }
   ck_assert_ptr_nonnull(exec);
+  /* The PATCH can be answered before the command prints "patched 200":
+   * its output is complete once its exit is logged. */
   char *text = log_text(&s, exec);
+  for (int64_t t0 = it_now_ms();
+       !strstr(text, "the command exited") && it_now_ms() - t0 < 10000;
+       usleep(50000)) {
+    free(text);
+    text = log_text(&s, exec);
+  }
   ck_assert_msg(strcmp(it_str(exec, "status"), "succeeded") == 0, "%s: %s",
                 it_str(exec, "status"), text);
   char want[200];
