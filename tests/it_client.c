@@ -438,6 +438,8 @@ static struct curl_slist *it_headers(const it_request *r) {
   }
   if (r->chunked)
     h = curl_slist_append(h, "Transfer-Encoding: chunked");
+  if (r->extra_header)
+    h = curl_slist_append(h, r->extra_header);
   return h;
 }
 

@@ -73,6 +73,8 @@ typedef struct it_request {
   const char *body;          /* NULL: no body */
   size_t body_len;           /* 0: strlen(body) */
   bool chunked;              /* send the body without Content-Length */
+  const char *extra_header;  /* one more "Name: value" line (replaces curl's
+                                own field of that name, e.g. Host) */
 } it_request;
 
 typedef struct it_response {

@@ -3,6 +3,7 @@
  * who may call them (the admin token, or loopback clients without one). */
 #include "it_client.h"
 
+#include "ck_run.h"
 #include <arpa/inet.h>
 #include <check.h>
 #include <ifaddrs.h>
@@ -13,7 +14,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "ck_run.h"
 
 #define EXPECT_STATUS(resp, code)                                              \
   do {                                                                         \
@@ -377,6 +377,59 @@ static bool outside_address(char *buf, size_t len) {
   return found;
 }
 
+/* Web pages never reach the control API: a request with an Origin header
+ * is refused (CSRF; with or without an admin token), a loopback request
+ * addressed to another name is refused (DNS rebinding), and no control
+ * answer carries a CORS header (a page must not read a snapshot). */
+START_TEST(test_web_pages_are_refused) {
+  static const char *const token[] = {"--admin-token", "s3cret", NULL};
+  const char *const *runs[] = {NULL, token};
+  for (size_t run = 0; run < 2; run++) {
+    it_server srv;
+    ck_assert(it_server_start(&srv, runs[run]));
+    const char *auth = run ? "Bearer s3cret" : NULL;
+    it_request rq = {.method = "GET",
+                     .path = "/_emulator/clock",
+                     .authorization = auth,
+                     .extra_header = "Origin: https://evil.example"};
+    it_response *r = it_request_send(&srv, &rq);
+    EXPECT_STATUS(r, 403);
+    ck_assert_str_eq(message(r), "the control API refuses requests from web "
+                                 "pages (an Origin header)");
+    ck_assert_str_eq(r->cors_origin, "");
+    it_response_free(r);
+    rq.method = "POST";
+    rq.path = "/_emulator/reset";
+    rq.content_type = "application/x-www-form-urlencoded";
+    rq.body = "a=b";
+    r = it_request_send(&srv, &rq);
+    EXPECT_STATUS(r, 403);
+    it_response_free(r);
+    it_request rebound = {.method = "GET",
+                          .path = "/_emulator/clock",
+                          .authorization = auth,
+                          .extra_header = "Host: attacker.example:80"};
+    r = it_request_send(&srv, &rebound);
+    /* With the admin token the name does not matter: the token does. */
+    EXPECT_STATUS(r, run ? 200 : 403);
+    it_response_free(r);
+    rebound.extra_header = "Host: localhost:1";
+    r = it_request_send(&srv, &rebound);
+    EXPECT_STATUS(r, 200);
+    ck_assert_str_eq(r->cors_origin, "");
+    it_response_free(r);
+    /* The API proper keeps its CORS header. */
+    it_request health = {.method = "GET", .path = "/health"};
+    r = it_request_send(&srv, &health);
+    EXPECT_STATUS(r, 200);
+    ck_assert_str_eq(r->cors_origin, "*");
+    it_response_free(r);
+    ck_assert_int_eq(it_server_stop(&srv), 0);
+    it_server_cleanup(&srv);
+  }
+}
+END_TEST
+
 START_TEST(test_without_admin_token_only_loopback_is_served) {
   char addr[INET_ADDRSTRLEN];
   if (!outside_address(addr, sizeof addr)) {
@@ -432,6 +485,7 @@ static Suite *control_suite(void) {
   tcase_add_test(tc, test_advance_fires_document_retention);
   tcase_add_test(tc, test_admin_token_is_required_when_configured);
   tcase_add_test(tc, test_without_admin_token_only_loopback_is_served);
+  tcase_add_test(tc, test_web_pages_are_refused);
   suite_add_tcase(s, tc);
   return s;
 }

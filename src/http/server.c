@@ -80,7 +80,7 @@ typedef struct http_req {
   size_t body_cap;
   bool too_large;
   char *method;     /* copy, for the log */
-  char *trimmed[3]; /* header values with trailing whitespace removed */
+  char *trimmed[5]; /* header values with trailing whitespace removed */
   /* The journal and faults (http/journal.h, routing/faults.h). */
   int64_t time_us; /* the emulator's clock at arrival */
   bool dispatched; /* answered by the API, not the HTTP layer */
@@ -96,11 +96,14 @@ typedef struct http_req {
 static const char http_cors_headers[] =
     "Authorization, Content-Type, x-api-key, X-Amz-Date, X-Amz-Security-Token";
 
+/* The control API's answers carry no CORS header: a web page must not
+ * read them (a snapshot is the whole database, secrets included). */
 static void http_add_common_headers(struct MHD_Response *r,
-                                    const char *content_type) {
+                                    const char *content_type, bool cors) {
   MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                           content_type ? content_type : "application/json");
-  MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+  if (cors)
+    MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
 }
 
 /* The libmicrohttpd response for resp (released); NULL when out of
@@ -157,10 +160,11 @@ static struct MHD_Response *http_response(const char *method,
     free(text);
     return NULL;
   }
-  if (empty)
+  bool cors = !(hr && hr->info.control);
+  if (empty && cors)
     MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
-  else
-    http_add_common_headers(r, content_type);
+  else if (!empty)
+    http_add_common_headers(r, content_type, cors);
   if (status == MHD_HTTP_METHOD_NOT_ALLOWED && allow[0])
     MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
   if (strcmp(method, "OPTIONS") == 0 && allow[0]) {
@@ -865,6 +869,8 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c,
       .content_type = http_header(c, hr, MHD_HTTP_HEADER_CONTENT_TYPE, 1),
       .authorization = http_header(c, hr, MHD_HTTP_HEADER_AUTHORIZATION, 2),
       .api_key = http_header(c, hr, "x-api-key", 0),
+      .origin = http_header(c, hr, "Origin", 3),
+      .host = http_header(c, hr, MHD_HTTP_HEADER_HOST, 4),
       .body = hr->body ? hr->body : "",
       .body_len = hr->body_len,
       .peer = peer ? peer->client_addr : NULL,

@@ -7,6 +7,7 @@
 #include "routing/router.h"
 #include "validation/schemas.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <nettle/memops.h>
 #include <nettle/sha2.h>
@@ -61,8 +62,47 @@ static bool dispatch_admin_token_ok(const char *authorization) {
 }
 
 /* The control API's gate (ROUTE_CONTROL): an API token never opens it. */
+/* Host names a loopback address: localhost (or a name under .localhost),
+ * 127.0.0.0/8 or [::1], with any port. */
+static bool dispatch_host_is_loopback(const char *host) {
+  char name[256];
+  size_t n;
+  if (host[0] == '[') {
+    const char *end = strchr(host, ']');
+    if (!end || (end[1] != '\0' && end[1] != ':'))
+      return false;
+    n = (size_t)(end - host - 1);
+    if (n >= sizeof name)
+      return false;
+    memcpy(name, host + 1, n);
+    name[n] = '\0';
+    struct in6_addr a6;
+    return inet_pton(AF_INET6, name, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+  }
+  n = strcspn(host, ":");
+  if (n >= sizeof name)
+    return false;
+  memcpy(name, host, n);
+  name[n] = '\0';
+  struct in_addr a4;
+  if (inet_pton(AF_INET, name, &a4) == 1)
+    return (ntohl(a4.s_addr) >> 24) == 127;
+  size_t suffix = strlen(".localhost");
+  return strcasecmp(name, "localhost") == 0 ||
+         (n > suffix && strcasecmp(name + n - suffix, ".localhost") == 0);
+}
+
 static bool dispatch_control_allowed(const dispatch_input *in,
                                      api_response *fail) {
+  /* Browsers send Origin with every cross-site request (and with a page's
+   * own POSTs); a test harness does not. Refusing it keeps web pages from
+   * resetting or reading the emulator (CSRF). */
+  if (in->origin) {
+    *fail = api_errf(ERR_FORBIDDEN,
+                     "the control API refuses requests from web pages (an "
+                     "Origin header)");
+    return false;
+  }
   if (dispatch_cfg.admin_token && dispatch_cfg.admin_token[0]) {
     if (dispatch_admin_token_ok(in->authorization))
       return true;
@@ -71,8 +111,17 @@ static bool dispatch_control_allowed(const dispatch_input *in,
                      "token> (--admin-token); API tokens are not accepted");
     return false;
   }
-  if (dispatch_peer_is_loopback(in->peer))
-    return true;
+  if (dispatch_peer_is_loopback(in->peer)) {
+    /* A page whose name was made to resolve to 127.0.0.1 (DNS rebinding)
+     * reaches a loopback server with its own name in Host. */
+    if (!in->host || dispatch_host_is_loopback(in->host))
+      return true;
+    *fail = api_errf(ERR_FORBIDDEN,
+                     "the control API without an admin token (--admin-token) "
+                     "answers only requests addressed to a loopback name "
+                     "(Host: localhost, 127.0.0.1 or [::1])");
+    return false;
+  }
   *fail = api_errf(ERR_FORBIDDEN,
                    "the control API is served only to loopback clients "
                    "unless the server has an admin token (--admin-token)");

@@ -29,6 +29,9 @@ typedef struct dispatch_input {
   const char *content_type;  /* NULL when absent */
   const char *authorization; /* NULL when absent */
   const char *api_key;       /* NULL when absent */
+  /* Origin and Host, for the control API's gate (NULL when absent). */
+  const char *origin;
+  const char *host;
   const char *body;
   size_t body_len;
   const struct sockaddr *peer; /* the client's address; NULL when unknown */
