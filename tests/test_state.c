@@ -748,6 +748,81 @@ START_TEST(test_restore_of_a_bad_file) {
 }
 END_TEST
 
+/* A snapshot replaces only an earlier snapshot (a mistyped path must not
+ * turn a file into a database), and is as large as its data: the live file
+ * keeps the pages a reset freed, the snapshot does not, so it can be
+ * uploaded again. */
+START_TEST(test_snapshot_overwrites_only_snapshots_and_is_compact) {
+  it_server srv;
+  ck_assert(it_server_start(&srv, NULL));
+  it_session s;
+  ck_assert(it_login_bootstrap(&srv, &s));
+  char victim[400], snap[400], body[600];
+  snprintf(victim, sizeof victim, "%s/notes.txt", srv.dir);
+  snprintf(snap, sizeof snap, "%s/snap.db", srv.dir);
+  ck_assert(write_file(victim, "important\n", 10));
+  snprintf(body, sizeof body, "{\"path\": \"%s\"}", victim);
+  it_response *r = control(&srv, "POST", "/_emulator/snapshots", body);
+  EXPECT_STATUS(r, 400);
+  ck_assert_msg(strstr(message(r), "exists and is not a snapshot"), "%s",
+                r->body);
+  it_response_free(r);
+  char text[32] = {0};
+  FILE *f = fopen(victim, "r");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_uint_eq(fread(text, 1, sizeof text - 1, f), 10);
+  fclose(f);
+  ck_assert_str_eq(text, "important\n");
+
+  /* 20 documents of 256 KiB, then a reset: the live file keeps ~5 MB. */
+  size_t n = 256 * 1024;
+  char *raw = malloc(n);
+  ck_assert_ptr_nonnull(raw);
+  memcpy(raw, "%PDF-1.4\n", 9);
+  for (size_t i = 9; i < n; i++)
+    raw[i] = (char)('a' + i % 26);
+  char *b64 = malloc(n * 4 / 3 + 8);
+  ck_assert_ptr_nonnull(b64);
+  static const char tab[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t o = 0;
+  for (size_t i = 0; i + 2 < n; i += 3) {
+    unsigned v = ((unsigned)(unsigned char)raw[i] << 16) |
+                 ((unsigned)(unsigned char)raw[i + 1] << 8) |
+                 (unsigned char)raw[i + 2];
+    b64[o++] = tab[v >> 18];
+    b64[o++] = tab[(v >> 12) & 63];
+    b64[o++] = tab[(v >> 6) & 63];
+    b64[o++] = tab[v & 63];
+  }
+  b64[o] = '\0';
+  free(raw);
+  for (int i = 0; i < 20; i++) {
+    r = it_send(&s, "POST",
+                json_pack("{s:s, s:s}", "content", b64, "contentType",
+                          "application/pdf"),
+                "/documents");
+    EXPECT_STATUS(r, 200);
+    it_response_free(r);
+  }
+  free(b64);
+  reset_ok(&srv);
+  snprintf(body, sizeof body, "{\"path\": \"%s\"}", snap);
+  for (int round = 0; round < 2; round++) {
+    /* The second round replaces the first snapshot. */
+    r = control(&srv, "POST", "/_emulator/snapshots", body);
+    EXPECT_STATUS(r, 200);
+    json_int_t bytes = json_integer_value(json_object_get(r->json, "bytes"));
+    ck_assert_msg(bytes > 0 && bytes < 1024 * 1024,
+                  "a snapshot of the bootstrap state is %lld bytes",
+                  (long long)bytes);
+    it_response_free(r);
+  }
+  ck_assert_int_eq(it_server_stop(&srv), 0);
+  it_server_cleanup(&srv);
+}
+END_TEST
+
 START_TEST(test_snapshot_flags) {
   it_server srv;
   char snap[400];
@@ -1070,6 +1145,7 @@ static Suite *state_suite(void) {
   tcase_add_test(tc, test_snapshot_round_trip_under_concurrent_writes);
   tcase_add_test(tc, test_restore_of_a_bad_file);
   tcase_add_test(tc, test_snapshot_flags);
+  tcase_add_test(tc, test_snapshot_overwrites_only_snapshots_and_is_compact);
   tcase_add_test(tc, test_ids_are_the_same_across_two_runs);
   tcase_add_test(tc, test_id_seed_control_calls);
   tcase_add_test(tc, test_clock_set_and_reset);

@@ -220,6 +220,24 @@ store_state_result store_state_export(const char *path, int64_t *bytes,
              path);
     return STORE_STATE_BAD_FILE;
   }
+  /* Only a snapshot (or nothing) is replaced: a mistyped path must not
+   * turn someone's file into a database. */
+  struct stat existing;
+  if (stat(path, &existing) == 0) {
+    char head[16] = {0};
+    FILE *f = S_ISREG(existing.st_mode) ? fopen(path, "rb") : NULL;
+    bool sqlite_file = f && fread(head, 1, sizeof head, f) == sizeof head &&
+                       memcmp(head, "SQLite format 3", 16) == 0;
+    if (f)
+      fclose(f);
+    if (!sqlite_file && existing.st_size > 0) {
+      snprintf(err, errlen,
+               "path: %s exists and is not a snapshot (not an SQLite "
+               "database); a snapshot replaces only an earlier snapshot",
+               path);
+      return STORE_STATE_BAD_FILE;
+    }
+  }
   char tmp[1100];
   if (!state_temp_beside(path, "part", tmp, sizeof tmp)) {
     snprintf(err, errlen, "path: cannot write %s: %s", path, strerror(errno));
@@ -233,8 +251,12 @@ store_state_result store_state_export(const char *path, int64_t *bytes,
     rc = state_backup(dest, store_sqlite(src));
   /* The copy keeps the source's WAL mode in its header; a snapshot is one
    * self-contained file. */
+  /* The live file never shrinks (a reset frees its pages, it keeps them):
+   * the copy is compacted, off the live database, so that a snapshot is as
+   * large as its data and can be uploaded again. */
   if (rc == SQLITE_OK && sqlite3_exec(dest, "PRAGMA journal_mode=DELETE", NULL,
-                                      NULL, NULL) == SQLITE_OK)
+                                      NULL, NULL) == SQLITE_OK &&
+      sqlite3_exec(dest, "VACUUM", NULL, NULL, NULL) == SQLITE_OK)
     res = STORE_STATE_OK;
   else
     snprintf(err, errlen, "snapshot: the copy failed: %s",
