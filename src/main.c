@@ -1,12 +1,10 @@
 /* las-emulator: a stateful emulator of the Lucidtech AI Services REST API. */
+#include "auth/auth.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/ids.h"
 #include "core/log.h"
 #include "engine/engine.h"
-#include "resources/data_bundles.h"
-#include "resources/documents.h"
-#include "resources/organizations.h"
 #include "http/endpoints.h"
 #include "http/journal.h"
 #include "http/server.h"
@@ -14,14 +12,16 @@
 #include "resources/bootstrap.h"
 #include "resources/canned.h"
 #include "resources/control.h"
+#include "resources/data_bundles.h"
+#include "resources/documents.h"
 #include "resources/emulator_journal.h"
-#include "resources/seed.h"
+#include "resources/organizations.h"
 #include "resources/paging.h"
+#include "resources/seed.h"
 #include "resources/state.h"
 #include "resources/transition_runtime.h"
 #include "routing/dispatch.h"
 #include "routing/faults.h"
-#include "auth/auth.h"
 #include "storage/store.h"
 #include "validation/schemas.h"
 #include "workflows/scheduler.h"
@@ -59,6 +59,35 @@ static void main_print_var(const char *name, const char *value) {
     else
       putchar(*p);
   puts("'");
+}
+
+/* Counts this start of the database (meta ids.starts). With --id-seed the
+ * nth start (n from 0) draws from a sequence of its own, derived from the
+ * seed and n: a fresh database starts at the seed itself (two runs on fresh
+ * databases give the same ids), and a restart on a kept database (a
+ * container's volume) does not hand out the ids and tokens of an earlier
+ * run again. A reset keeps the count. */
+static bool main_count_start(store *db, bool seeded, uint64_t seed, char *err,
+                             size_t errlen) {
+  char *text = NULL;
+  store_status st = store_meta_get(db, "ids.starts", &text);
+  uint64_t starts = 0;
+  if (st == STORE_ONE)
+    starts = strtoull(text, NULL, 10);
+  free(text);
+  if (st == STORE_ERROR || st == STORE_BUSY) {
+    snprintf(err, errlen, "cannot read the database's start count");
+    return false;
+  }
+  if (seeded && starts > 0)
+    ids_set_seed_stream(seed, starts);
+  char next[32];
+  snprintf(next, sizeof next, "%llu", (unsigned long long)(starts + 1));
+  if (store_meta_put(db, "ids.starts", next) != STORE_ONE) {
+    snprintf(err, errlen, "cannot write the database's start count");
+    return false;
+  }
+  return true;
 }
 
 static int main_fail(const char *what) {
@@ -138,6 +167,13 @@ int main(int argc, char **argv) {
     return main_fail(err);
   }
   store *db = store_thread();
+  if (db && !main_count_start(db, cfg.id_seed[0] != '\0', cfg.id_seed_value,
+                              err, sizeof err)) {
+    tls_material_free(&tls);
+    store_global_close();
+    schemas_free();
+    return main_fail(err);
+  }
   bootstrap_info boot;
   if (!db || !paging_init(db, err, sizeof err) ||
       !bootstrap_run(&cfg, &boot, err, sizeof err)) {

@@ -940,6 +940,34 @@ START_TEST(test_ids_are_the_same_across_two_runs) {
 }
 END_TEST
 
+/* A restart with the same --id-seed on a kept database (a container's
+ * volume) continues on a sequence of its own: the third start's login
+ * answered 500 when the sequence began at the seed again and repeated the
+ * first run's tokens. A reset still gives a fresh start's ids. */
+START_TEST(test_id_seed_restarts_do_not_repeat) {
+  const char *const seeded[] = {"--id-seed", "42", NULL};
+  it_server srv;
+  ck_assert(it_server_start(&srv, seeded));
+  json_t *first = id_trace(&srv);
+  for (int run = 0; run < 3; run++) {
+    it_server_stop(&srv);
+    ck_assert(it_server_restart(&srv));
+    json_t *t = id_trace(&srv);
+    ck_assert_msg(!json_equal(t, first), "restart %d repeated the ids", run);
+    json_decref(t);
+  }
+  /* After a reset: the ids of a fresh start with that seed. */
+  reset_ok(&srv);
+  json_t *again = id_trace(&srv);
+  ck_assert_msg(json_equal(again, first), "after a reset: %s vs %s",
+                json_dumps(again, 0), json_dumps(first, 0));
+  json_decref(again);
+  json_decref(first);
+  ck_assert_int_eq(it_server_stop(&srv), 0);
+  it_server_cleanup(&srv);
+}
+END_TEST
+
 START_TEST(test_id_seed_control_calls) {
   it_server srv;
   ck_assert(it_server_start(&srv, NULL));
@@ -1147,6 +1175,7 @@ static Suite *state_suite(void) {
   tcase_add_test(tc, test_snapshot_flags);
   tcase_add_test(tc, test_snapshot_overwrites_only_snapshots_and_is_compact);
   tcase_add_test(tc, test_ids_are_the_same_across_two_runs);
+  tcase_add_test(tc, test_id_seed_restarts_do_not_repeat);
   tcase_add_test(tc, test_id_seed_control_calls);
   tcase_add_test(tc, test_clock_set_and_reset);
   suite_add_tcase(s, tc);

@@ -19,12 +19,18 @@ static uint64_t ids_splitmix64(uint64_t *state) {
   return z ^ (z >> 31);
 }
 
-void ids_set_seed(uint64_t seed) {
+void ids_set_seed_stream(uint64_t seed, uint64_t stream) {
   pthread_mutex_lock(&ids_seed_lock);
   ids_seeded = true;
   ids_seed_value = seed;
-  ids_seed_state = seed;
+  /* An odd multiplier: distinct streams start far apart on splitmix64's
+   * one cycle of 2^64 states. */
+  ids_seed_state = seed + stream * 0xd1b54a32d192ed03ULL;
   pthread_mutex_unlock(&ids_seed_lock);
+}
+
+void ids_set_seed(uint64_t seed) {
+  ids_set_seed_stream(seed, 0);
 }
 
 void ids_clear_seed(void) {

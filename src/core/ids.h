@@ -29,6 +29,10 @@ void ids_random_bytes(void *buf, size_t len);
 /* Deterministic mode from now on, the sequence restarting at `seed`
  * (setting the same seed again restarts it). Any thread. */
 void ids_set_seed(uint64_t seed);
+/* The same seed (ids_get_seed reports it), sequence number `stream` of
+ * it: stream 0 is ids_set_seed's; others are reproducible too but do not
+ * repeat it (a restart on a kept database uses the next stream). */
+void ids_set_seed_stream(uint64_t seed, uint64_t stream);
 /* Back to the system's generator. */
 void ids_clear_seed(void);
 /* true (and *seed, may be NULL) when in deterministic mode. */

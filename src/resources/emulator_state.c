@@ -94,11 +94,17 @@ static double emu_ms_since(int64_t start_us) {
 static json_t *emu_boot_json(const bootstrap_info *boot, int64_t start_us) {
   uint64_t seed = 0;
   bool seeded = ids_get_seed(&seed);
-  return json_pack(
-      "{s:s, s:s, s:s, s:o, s:f}", "organizationId", boot->principal.org_id,
-      "appClientId", boot->principal.app_client_id, "clientId", boot->client_id,
-      "idSeed", seeded ? json_integer((json_int_t)seed) : json_null(),
-      "tookMilliseconds", emu_ms_since(start_us));
+  /* The credentials to log in with afterwards: with an id seed a reset
+   * makes new generated ones (the control API is the admin's, so they are
+   * shown, as the start lines show them). */
+  return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:o, s:f}", "organizationId",
+                   boot->principal.org_id, "appClientId",
+                   boot->principal.app_client_id, "clientId", boot->client_id,
+                   "clientSecret",
+                   boot->client_secret[0] ? boot->client_secret : NULL,
+                   "apiKey", boot->api_key[0] ? boot->api_key : NULL, "idSeed",
+                   seeded ? json_integer((json_int_t)seed) : json_null(),
+                   "tookMilliseconds", emu_ms_since(start_us));
 }
 
 LAS_HANDLER(emulator_reset) {
