@@ -48,21 +48,29 @@ static const char *const STATE_WIPE[] = {
  * bootstrap client while its rows are deleted and made again. */
 static const char STATE_KEEP_TABLES[] =
     "CREATE TEMP TABLE IF NOT EXISTS state_kept_tokens (token TEXT, "
-    "client_id TEXT, principal TEXT, scopes TEXT, expires_us INTEGER); "
+    "client_id TEXT, principal TEXT, scopes TEXT, expires_us INTEGER, "
+    "app_client_id TEXT, org_id TEXT); "
     "CREATE TEMP TABLE IF NOT EXISTS state_kept_client (client_id TEXT, "
     "secret_salt TEXT, secret_hash TEXT); "
     "DELETE FROM temp.state_kept_tokens; DELETE FROM temp.state_kept_client;";
+/* Every client's tokens: the bootstrap client and the --seed fixtures'
+ * clients come back with the same credentials, and an SDK keeps using the
+ * token it has cached (for an hour). */
 static const char STATE_KEEP_TOKENS[] =
-    "INSERT INTO temp.state_kept_tokens SELECT token, client_id, principal, "
-    "scopes, expires_us FROM main.tokens WHERE client_id = ?1";
+    "INSERT INTO temp.state_kept_tokens SELECT t.token, t.client_id, "
+    "t.principal, t.scopes, t.expires_us, c.app_client_id, c.org_id FROM "
+    "main.tokens t JOIN main.clients c ON c.client_id = t.client_id";
 static const char STATE_KEEP_CLIENT[] =
     "INSERT INTO temp.state_kept_client SELECT client_id, secret_salt, "
     "secret_hash FROM main.clients WHERE client_id = ?1";
+/* Only to a client made again as the same app client of the same
+ * organization: the token's principal then still names what exists. */
 static const char STATE_PUT_BACK_TOKENS[] =
     "INSERT OR IGNORE INTO main.tokens (token, client_id, principal, scopes, "
     "expires_us) SELECT k.token, k.client_id, k.principal, k.scopes, "
     "k.expires_us FROM temp.state_kept_tokens k JOIN main.clients c ON "
-    "c.client_id = k.client_id";
+    "c.client_id = k.client_id AND c.app_client_id = k.app_client_id AND "
+    "c.org_id = k.org_id";
 static const char STATE_PUT_BACK_SECRET[] =
     "UPDATE main.clients SET secret_salt = k.secret_salt, secret_hash = "
     "k.secret_hash FROM temp.state_kept_client k WHERE main.clients.client_id "
@@ -91,7 +99,7 @@ static store_status state_run_id(store *s, const char *sql, const char *id,
 store_status store_state_wipe(store *s, const char *keep_client_id) {
   store_status st = state_exec(s, STATE_KEEP_TABLES, "reset: keep tables");
   if (st == STORE_ONE && keep_client_id) {
-    st = state_run_id(s, STATE_KEEP_TOKENS, keep_client_id, "reset: tokens");
+    st = state_exec(s, STATE_KEEP_TOKENS, "reset: tokens");
     if (st == STORE_ONE)
       st = state_run_id(s, STATE_KEEP_CLIENT, keep_client_id, "reset: client");
   }
@@ -256,8 +264,9 @@ store_state_result store_state_export(const char *path, int64_t *bytes,
   /* The live file never shrinks (a reset frees its pages, it keeps them):
    * the copy is compacted, off the live database, so that a snapshot is as
    * large as its data and can be uploaded again. */
-  if (rc == SQLITE_OK && sqlite3_exec(dest, "PRAGMA journal_mode=DELETE", NULL,
-                                      NULL, NULL) == SQLITE_OK &&
+  if (rc == SQLITE_OK &&
+      sqlite3_exec(dest, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) ==
+          SQLITE_OK &&
       sqlite3_exec(dest, "VACUUM", NULL, NULL, NULL) == SQLITE_OK)
     res = STORE_STATE_OK;
   else

@@ -22,13 +22,16 @@ uint64_t store_state_generation(void);
 
 /* Inside the caller's write transaction: deletes every row of every table
  * but schema_migrations (objects, blobs, credentials, tokens, passwords,
- * jobs, usage, logs' refs, executions, meta). Before that, the client
- * credentials and tokens of keep_client_id (may be NULL) are set aside for
- * store_state_put_back. Token caches are dropped after the commit. */
+ * jobs, usage, logs' refs, executions, meta). Before that, when
+ * keep_client_id is not NULL, its client credentials and every client's
+ * tokens are set aside for store_state_put_back. Token caches are dropped
+ * after the commit. */
 store_status store_state_wipe(store *s, const char *keep_client_id);
 /* Puts back the tokens set aside by store_state_wipe whose client exists
- * again (under the same client id), and, when with_secret, that client's
- * secret (salt and hash) instead of whatever it has now. */
+ * again (the same client id, app client and organization), and, when
+ * with_secret, keep_client_id's secret (salt and hash) instead of whatever
+ * it has now. May be called again (after the --seed fixtures made their
+ * clients): a token is put back once. */
 store_status store_state_put_back(store *s, bool with_secret);
 /* The oldest user of org_id (the bootstrap's in its organization): STORE_ONE
  * with its id in out (64 bytes), or STORE_NONE. */
