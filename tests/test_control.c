@@ -157,7 +157,7 @@ START_TEST(test_advance_refuses_bad_bodies) {
               "{\"seconds\": 3155760000}", NULL);
   EXPECT_STATUS(r, 400);
   ck_assert_str_eq(message(r),
-                   "seconds: would move the clock past 9999-12-31T23:59:59Z");
+                   "seconds: would move the clock past 9998-12-31T23:59:59Z");
   it_response_free(r);
   ck_assert_int_eq(it_server_stop(&srv), 0);
   it_server_cleanup(&srv);

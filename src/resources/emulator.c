@@ -13,7 +13,7 @@
  *        "jobsRun" and "moreDue" (true when more than
  *        EMULATOR_MAX_JOBS were due; advancing by 0 runs the rest).
  *   PUT  /_emulator/clock          {"now": ISO 8601}: the clock reads that
- *        instant now (from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z,
+ *        instant now (from 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z,
  *        "Z", "+0000" or "+HH:MM" offsets, fractions to the microsecond);
  *        then runs what is due, as an advance does. Answer: the clock's
  *        fields, "movedSeconds" (negative when it moved back), "jobsRun",
@@ -38,8 +38,11 @@
  * itself cannot hold the request for ever. */
 #define EMULATOR_MAX_JOBS 100000
 
-/* The last instant clock_format_iso can write: 9999-12-31T23:59:59.999999. */
-#define EMULATOR_MAX_NOW_US 253402300799999999LL
+/* The latest the clock may be moved to: 9998-12-31T23:59:59.999999, a
+ * year before the last instant clock_format_iso can write (9999-12-31),
+ * so that the clock running on from there never writes a five-digit
+ * year. */
+#define EMULATOR_MAX_NOW_US 253370764799999999LL
 
 static json_t *emulator_clock_json(int64_t now_us) {
   char iso[CLOCK_ISO_LEN];
@@ -82,7 +85,7 @@ LAS_HANDLER(emulator_clock_advance) {
   int64_t us = (int64_t)llround(seconds * 1e6);
   if (clock_now_us() > EMULATOR_MAX_NOW_US - us)
     return api_errf(ERR_BAD_REQUEST, "seconds: would move the clock past "
-                                     "9999-12-31T23:59:59Z");
+                                     "9998-12-31T23:59:59Z");
   clock_shift_us(us);
   bool more = false;
   long ran = engine_run_due_now(EMULATOR_MAX_JOBS, &more);
@@ -197,7 +200,7 @@ LAS_HANDLER(emulator_clock_set) {
   if (target < 0 || target > EMULATOR_MAX_NOW_US)
     return api_errf(ERR_BAD_REQUEST,
                     "now: must be from 1970-01-01T00:00:00Z to "
-                    "9999-12-31T23:59:59Z");
+                    "9998-12-31T23:59:59Z");
   return emulator_clock_move(target - clock_real_us());
 }
 
