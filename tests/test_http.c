@@ -866,10 +866,12 @@ START_TEST(test_idle_connections_do_not_lock_out_new_clients) {
     usleep(200 * 1000);
     for (int k = 0; k < 3; k++) {
       int64_t t0 = it_now_ms();
-      raw_resp r = raw_get(&srv, "/health", "", 1000);
+      /* Liveness, not speed (bench/ measures that): a lock-out never
+       * answers; a loaded CI machine may take a second to. */
+      raw_resp r = raw_get(&srv, "/health", "", 3000);
       ck_assert_msg(r.status == 200, "new client with %d idle: %d", N,
                     r.status);
-      ck_assert_int_lt(it_now_ms() - t0, 1000);
+      ck_assert_int_lt(it_now_ms() - t0, 3000);
       raw_free(&r);
     }
     if (runs[run]) {
@@ -930,7 +932,8 @@ START_TEST(test_kept_alive_connections_hold_only_what_they_used) {
       size_t got = 0;
       while (got == 0 || buf[got - 1] != '}') {
         struct pollfd p = {fds[i], POLLIN, 0};
-        ck_assert_int_eq(poll(&p, 1, 5000), 1);
+        /* Generous: a slow or loaded machine still answers well within. */
+        ck_assert_int_eq(poll(&p, 1, 20000), 1);
         ssize_t n = recv(fds[i], buf + got, sizeof buf - got, 0);
         ck_assert_int_gt(n, 0);
         got += (size_t)n;
