@@ -4,6 +4,7 @@
 #include "core/errors.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -220,9 +221,10 @@ static bool faults_int_field(const json_t *j, const char *where,
     return true;
   char rule[96];
   snprintf(rule, sizeof rule, "must be an integer from %lld to %lld", lo, hi);
+  /* A whole real counts as an integer; the range is checked before the
+   * conversion (5e30 converted first was undefined behaviour). */
   double d = json_is_real(v) ? json_real_value(v) : 0;
-  if (json_is_real(v) && d == (double)(long long)d && d >= (double)lo &&
-      d <= (double)hi) {
+  if (json_is_real(v) && d >= (double)lo && d <= (double)hi && d == floor(d)) {
     *out = (long long)d;
     return true;
   }
