@@ -903,10 +903,21 @@ START_TEST(test_fault_latency_and_drop) {
   it_response_free(r);
 
   /* A delay pending at shutdown is answered, and the server exits. */
-  add_rule(&srv, "{\"path\":\"/models\",\"latencyMs\":60000}");
+  add_rule(&srv, "{\"path\":\"/models\",\"latencyMs\":60000,\"count\":1}");
   c.status = 0;
   ck_assert_int_eq(pthread_create(&t, NULL, slow_get, &c), 0);
-  usleep(300000);
+  /* The rule goes when it is applied: the request is then held. (A fixed
+   * wait raced with a slow start of the request under ASan.) */
+  bool held = false;
+  for (int64_t w0 = it_now_ms(); !held && it_now_ms() - w0 < 10000;) {
+    it_response *f = ctl(&srv, "GET", "/_emulator/faults", NULL);
+    EXPECT_STATUS(f, 200);
+    held = json_array_size(json_object_get(f->json, "faults")) == 0;
+    it_response_free(f);
+    if (!held)
+      usleep(20000);
+  }
+  ck_assert(held);
   ck_assert_int_eq(it_server_stop(&srv), 0);
   pthread_join(t, NULL);
   ck_assert_int_eq(c.status, 200);

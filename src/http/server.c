@@ -86,6 +86,9 @@ typedef struct http_req {
   bool dispatched; /* answered by the API, not the HTTP layer */
   bool dropped;    /* closed without an answer (a fault) */
   bool delayed;    /* suspended; `pending` is sent when resumed */
+  /* Resumed and being answered: still counted in srv->delayed until the
+   * answer is sent (http_completed), so that http_stop waits for it. */
+  bool resumed;
   api_response pending;
   char *resp_copy; /* the answer's first journal_body_bytes() + 1 */
   size_t resp_copy_len;
@@ -828,7 +831,7 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c,
   if (hr->delayed) {
     /* Resumed after a latency fault. */
     hr->delayed = false;
-    atomic_fetch_sub(&srv->delayed, 1);
+    hr->resumed = true;
     if (hr->info.fault.drop) {
       api_response_free(&hr->pending);
       hr->dropped = true;
@@ -890,7 +893,8 @@ static void http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   http_req *hr = *con_cls;
   if (!hr)
     return;
-  if (hr->delayed) /* closed before it was answered */
+  /* Answered, or closed before it was. */
+  if (hr->delayed || hr->resumed)
     atomic_fetch_sub(&srv->delayed, 1);
   if (hr->status)
     log_msg(LOG_INFO, "%s %s %u %.3fms", hr->method ? hr->method : "-",
@@ -1049,7 +1053,9 @@ http_server *http_start(const http_settings *settings, char *err,
       v6 && IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&addr)->sin6_addr);
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
                    MHD_ALLOW_SUSPEND_RESUME |
-                   (v6_any ? MHD_USE_DUAL_STACK : v6 ? MHD_USE_IPv6 : 0);
+                   (v6_any ? MHD_USE_DUAL_STACK
+                    : v6   ? MHD_USE_IPv6
+                           : 0);
   flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES
                ? MHD_USE_EPOLL
                : MHD_USE_POLL;
