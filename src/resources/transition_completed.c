@@ -10,7 +10,6 @@
  * changes. */
 #include "core/log.h"
 #include "engine/engine.h"
-#include "engine/runner.h"
 #include "resources/logs.h"
 #include "resources/transition_internal.h"
 #include "resources/transition_runtime.h"
@@ -19,7 +18,6 @@
 #include "workflows/scheduler.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* While the HTTP server is not listening yet, a launch waits this long. */
@@ -104,14 +102,8 @@ store_status transition_completed_job(store *s, const store_job *job,
   st = completed_log(s, job->org_id, log_id, now_us, line);
   if (st != STORE_ONE)
     goto done;
-  size_t n = json_array_size(env);
-  const char **envp = calloc(n + 1, sizeof *envp);
-  for (size_t i = 0; envp && i < n; i++)
-    envp[i] = json_string_value(json_array_get(env, i));
-  const char *argv[] = {"/bin/sh", "-c", command, NULL};
-  char tag[160];
-  transition_command_tag(job->org_id, log_id, tag, sizeof tag);
-  if (!envp || !runner_spawn(job->target_id, tag, argv, envp)) {
+  if (!transition_command_spawn(job->target_id, job->org_id, log_id, command,
+                                env)) {
     log_msg(LOG_WARN,
             "transitions: the completion command of %s could not "
             "be started",
@@ -119,7 +111,6 @@ store_status transition_completed_job(store *s, const store_job *job,
     st = completed_log(s, job->org_id, log_id, now_us,
                        "the command could not be started");
   }
-  free(envp);
 done:
   json_decref(env);
   json_decref(wf);

@@ -446,26 +446,18 @@ store_status transition_launch_job(store *s, const store_job *job,
     }
   }
   if (env) {
-    size_t n = json_array_size(env);
-    const char **envp = calloc(n + 1, sizeof *envp);
-    for (size_t i = 0; envp && i < n; i++)
-      envp[i] = json_string_value(json_array_get(env, i));
-    const char *argv[] = {"/bin/sh", "-c", command, NULL};
-    char tag[160];
-    transition_command_tag(job->org_id,
-                           json_string_value(json_object_get(body, "logId")),
-                           tag, sizeof tag);
     char line[1200];
     snprintf(line, sizeof line, "running /bin/sh -c '%s' for image %s", command,
              image);
     st = transition_exec_log(s, job->org_id, body, now_us, line);
     if (st == STORE_ONE &&
-        (!envp || !runner_spawn(job->target_id, tag, argv, envp)))
+        !transition_command_spawn(
+            job->target_id, job->org_id,
+            json_string_value(json_object_get(body, "logId")), command, env))
       snprintf(why, sizeof why,
                "the command for image %s could not be "
                "started",
                image);
-    free(envp);
     json_decref(env);
   }
   if (st == STORE_ONE && why[0]) {
@@ -491,11 +483,31 @@ typedef struct {
   const runner_exit *how;
 } exec_cmd_ctx;
 
-void transition_command_tag(const char *org_id, const char *log_id, char *out,
-                            size_t len) {
-  snprintf(out, len, "%llu %s %s",
-           (unsigned long long)store_state_generation(), org_id,
-           log_id ? log_id : "");
+/* The runner tag of a command whose output and end go to log_id of org_id
+ * (at most 160 bytes with the ids): it carries the data's generation
+ * (store_state_generation) too, so that the output and end of a command
+ * killed by a reset or restore are not recorded in what replaced it. */
+static void transition_command_tag(const char *org_id, const char *log_id,
+                                   char *out, size_t len) {
+  snprintf(out, len, "%llu %s %s", (unsigned long long)store_state_generation(),
+           org_id, log_id ? log_id : "");
+}
+
+bool transition_command_spawn(const char *id, const char *org_id,
+                              const char *log_id, const char *command,
+                              const json_t *env) {
+  size_t n = json_array_size(env);
+  const char **envp = calloc(n + 1, sizeof *envp);
+  if (!envp)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    envp[i] = json_string_value(json_array_get(env, i));
+  const char *argv[] = {"/bin/sh", "-c", command, NULL};
+  char tag[160];
+  transition_command_tag(org_id, log_id, tag, sizeof tag);
+  bool ok = runner_spawn(id, tag, argv, envp);
+  free(envp);
+  return ok;
 }
 
 static bool exec_parse_tag(const char *tag, exec_cmd_ctx *c) {

@@ -100,12 +100,13 @@ store_status transition_completed_job(store *s, const store_job *job,
                                       int64_t now_us);
 /* The command line mapped to an image (or by "*"), or NULL. */
 const char *transition_docker_command(const char *image);
-/* The runner tag of a command whose output and end go to log_id of org_id
- * (at most 160 bytes with the ids): it carries the data's generation
- * (store_state_generation) too, so that the output and end of a command
- * killed by a reset or restore are not recorded in what replaced it. */
-void transition_command_tag(const char *org_id, const char *log_id, char *out,
-                            size_t len);
+/* Starts `/bin/sh -c command` on the runner as child `id` with env (an
+ * array of "NAME=value" strings, borrowed); its output and end go to
+ * log_id of org_id, unless a reset or restore replaced the data meanwhile.
+ * false when it could not be queued. */
+bool transition_command_spawn(const char *id, const char *org_id,
+                              const char *log_id, const char *command,
+                              const json_t *env);
 /* Whether the API endpoint is known yet (transitions_set_endpoints). */
 bool transition_docker_ready(void);
 /* The environment of the command run for execution exec_id of
