@@ -89,11 +89,15 @@ say "healthy"
 api_ep=$(printed "$c1" LAS_API_ENDPOINT)
 case $api_ep in *0.0.0.0*) fail "printed LAS_API_ENDPOINT=$api_ep is the bind address, which no client can use" ;; esac
 
+# token PATH [CURL ARGS...]: an access token from the token endpoint PATH
+# (/oauth2/token, or /token as the SDKs ask) at $base.
 token() {
-  curl -fsS -u docker-test-client:docker-test-secret -d grant_type=client_credentials \
-    "$base/oauth2/token" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p'
+  local path=$1
+  shift
+  curl -fsS "$@" -u docker-test-client:docker-test-secret -d grant_type=client_credentials \
+    "$base$path" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p'
 }
-tok=$(token)
+tok=$(token /oauth2/token)
 [ -n "$tok" ] || fail "no access token"
 auth=(-H "Authorization: Bearer $tok" -H "Content-Type: application/json")
 ds=$(curl -fsS "${auth[@]}" -d '{"name":"docker test"}' "$base/datasets" |
@@ -109,7 +113,7 @@ say "made dataset $ds and document $doc"
 say "restarting the container"
 docker restart "$c1" >/dev/null || fail "docker restart"
 wait_healthy "$c1"
-tok=$(token)
+tok=$(token /oauth2/token)
 auth=(-H "Authorization: Bearer $tok")
 got=$(curl -fsS "${auth[@]}" "$base/documents/$doc") || fail "GET the document after the restart"
 case $got in *"\"content\": \"$content\""* | *"\"content\":\"$content\""*) ;; *) fail "content changed: $got" ;; esac
@@ -135,8 +139,7 @@ auth_ep=$(printed "$c2" LAS_AUTH_ENDPOINT)
 curl -fsS --cacert "$tmp/cert.pem" "https://127.0.0.1:$port/health" >/dev/null || fail "HTTPS /health with the certificate"
 if curl -fsS "https://127.0.0.1:$port/health" >/dev/null 2>&1; then fail "an untrusting client got in"; fi
 base=https://127.0.0.1:$port
-tok=$(curl -fsS --cacert "$tmp/cert.pem" -u docker-test-client:docker-test-secret \
-  -d grant_type=client_credentials "$base/token" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
+tok=$(token /token --cacert "$tmp/cert.pem")
 [ -n "$tok" ] || fail "no token over HTTPS"
 curl -fsS --cacert "$tmp/cert.pem" -H "Authorization: Bearer $tok" "$base/documents/$doc" >/dev/null ||
   fail "the document over HTTPS"
