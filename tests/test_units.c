@@ -384,6 +384,45 @@ START_TEST(handlers_run_without_sockets) {
 }
 END_TEST
 
+/* store_obj_get_shared hands out the cached tree itself (no copy):
+ * store_obj_get's trees must stay the caller's own, so that a handler that
+ * edits one never changes what a later shared load sees. */
+static store_status shared_loads_check(store *s, void *arg) {
+  store_obj_key key = {"model", boot.principal.org_id, arg};
+  json_t *a = NULL, *b = NULL, *own = NULL, *again = NULL;
+  ck_assert_int_eq(store_obj_get_shared(s, &key, &a), STORE_ONE);
+  ck_assert_int_eq(store_obj_get_shared(s, &key, &b), STORE_ONE);
+  ck_assert_ptr_eq(a, b); /* the same tree: nothing was copied */
+  ck_assert_int_eq(store_obj_get(s, &key, &own), STORE_ONE);
+  ck_assert_ptr_ne(own, a);
+  json_object_set_new(own, "width", json_integer(1));
+  ck_assert_int_eq(store_obj_get_shared(s, &key, &again), STORE_ONE);
+  ck_assert_int_eq(json_integer_value(json_object_get(again, "width")), 300);
+  json_decref(a);
+  json_decref(b);
+  json_decref(own);
+  json_decref(again);
+  store_obj_key none = {"model", boot.principal.org_id,
+                        "las:model:0123456789abcdef0123456789abcdef"};
+  json_t *missing = NULL;
+  ck_assert_int_eq(store_obj_get_shared(s, &none, &missing), STORE_NONE);
+  ck_assert_ptr_null(missing);
+  return STORE_NONE;
+}
+
+START_TEST(shared_loads_are_not_copies_and_copies_stay_own) {
+  api_response r = call("POST", "/models",
+                        "{\"width\":300,\"height\":300,\"fieldConfig\":"
+                        "{\"total\":{\"type\":\"amount\",\"maxLength\":10}}}",
+                        NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  char *id = strdup(json_string_value(json_object_get(r.body, "modelId")));
+  json_decref(r.body);
+  ck_assert_int_eq(store_write_tx(shared_loads_check, id), STORE_NONE);
+  free(id);
+}
+END_TEST
+
 START_TEST(failed_writes_leave_nothing_behind) {
   /* A document naming a missing dataset is refused and nothing is stored. */
   api_response r = call("POST", "/documents",
@@ -1193,6 +1232,7 @@ static Suite *units_suite(void) {
   tcase_add_test(handlers, control_api_advance_runs_due_jobs_before_it_answers);
   tcase_add_test(handlers, run_due_now_runs_what_jobs_make_due);
   tcase_add_test(handlers, failed_writes_leave_nothing_behind);
+  tcase_add_test(handlers, shared_loads_are_not_copies_and_copies_stay_own);
   tcase_add_test(handlers, page_tokens_resist_tampering);
   tcase_add_test(handlers, whole_reals_count_as_the_integers_they_are);
   tcase_add_test(handlers, user_numbers_never_overflow);

@@ -214,18 +214,15 @@ char *journal_redact_json(const char *s, size_t len, bool secret_data,
   jbuf b = {0};
   jbuf_reserve(&b, len + 16);
   bool escapes = memchr(s, '\\', len) != NULL;
-  size_t i = 0;
+  /* s[0, done) is in b; text is copied only up to a redaction (most answers
+   * have none: one copy at the end). */
+  size_t i = 0, done = 0;
   while (i < len && !b.oom) {
-    if (s[i] != '"') {
-      const char *q = memchr(s + i, '"', len - i);
-      size_t run = q ? (size_t)(q - s) : len;
-      jbuf_put(&b, s + i, run - i);
-      i = run;
-      continue;
-    }
-    size_t start = i + 1;
-    size_t end = journal_string_end(s, len, i, escapes);
-    jbuf_put(&b, s + i, end - i);
+    const char *q = memchr(s + i, '"', len - i);
+    if (!q)
+      break;
+    size_t start = (size_t)(q - s) + 1;
+    size_t end = journal_string_end(s, len, start - 1, escapes);
     i = end;
     size_t colon = i;
     while (colon < len && journal_space(s[colon]))
@@ -249,10 +246,11 @@ char *journal_redact_json(const char *s, size_t len, bool secret_data,
     size_t v = colon + 1;
     while (v < len && journal_space(s[v]))
       v++;
-    jbuf_put(&b, s + i, v - i);
+    jbuf_put(&b, s + done, v - done);
     jbuf_put(&b, "\"***\"", 5);
-    i = journal_value_end(s, len, v, escapes);
+    i = done = journal_value_end(s, len, v, escapes);
   }
+  jbuf_put(&b, s + done, len - done);
   if (b.oom) {
     free(b.p);
     return NULL;

@@ -514,7 +514,8 @@ static api_response pred_load(const api_request *req, const char *field,
   api_response ok = {.status = 0};
   const char *id = json_string_value(json_object_get(req->body, field));
   store_obj_key key = {kind, req->principal.org_id, id ? id : ""};
-  store_status st = store_obj_get(req->db, &key, out);
+  /* Only read (the generator's input): no copy of the cached tree. */
+  store_status st = store_obj_get_shared(req->db, &key, out);
   if (st == STORE_NONE)
     return api_errf(ERR_BAD_REQUEST, "%s: %s %s does not exist", field, kind,
                     id ? id : "");
@@ -569,8 +570,10 @@ LAS_HANDLER(predictions_create) {
   static const char *const preprocess[] = {"maxPages", "autoRotate",
                                            "imageQuality", NULL};
   crud_copy_fields(obj, req->body, preprocess);
-  store_status st =
-      crud_insert(req, &prediction_kind, id, doc_id, model_id, obj);
+  /* No parent or group: predictions are listed unfiltered (GET
+   * /predictions takes only paging), and each indexed id costs the commit
+   * an index page. */
+  store_status st = crud_insert(req, &prediction_kind, id, NULL, NULL, obj);
   if (st != STORE_ONE) {
     json_decref(obj);
     return api_store_err(st);

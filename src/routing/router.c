@@ -6,16 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Compares one template segment with one path segment; a `{name}` segment
- * matches any non-empty text. */
-static bool router_segment_matches(const char *tpl, size_t tlen,
-                                   const char *seg, size_t slen) {
-  if (tlen > 1 && tpl[0] == '{')
-    return slen > 0;
-  return tlen == slen && memcmp(tpl, seg, slen) == 0;
-}
-
-/* Walks template and path together; collects parameters when `buf` given. */
+/* Walks template and path together; collects parameters when `buf` given.
+ * A `{name}` segment matches any non-empty text; a literal one is compared
+ * as it is walked, so that most rows of the table are refused at their
+ * first character. */
 static bool router_path_matches(const char *tpl, const char *path,
                                 const char *params[], size_t *n_params,
                                 char *buf, size_t buflen) {
@@ -23,11 +17,20 @@ static bool router_path_matches(const char *tpl, const char *path,
   while (*tpl == '/' && *path == '/') {
     tpl++;
     path++;
+    if (tpl[0] != '{' || tpl[1] == '\0' || tpl[1] == '/') {
+      while (*tpl && *tpl != '/' && *tpl == *path) {
+        tpl++;
+        path++;
+      }
+      if ((*tpl && *tpl != '/') || (*path && *path != '/'))
+        return false;
+      continue;
+    }
     size_t tlen = strcspn(tpl, "/");
     size_t slen = strcspn(path, "/");
-    if (!router_segment_matches(tpl, tlen, path, slen))
+    if (slen == 0)
       return false;
-    if (tpl[0] == '{' && buf) {
+    if (buf) {
       if (n == API_MAX_PATH_PARAMS || used + slen + 1 > buflen)
         return false;
       memcpy(buf + used, path, slen);

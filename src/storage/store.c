@@ -178,7 +178,7 @@ static pthread_once_t store_key_once = PTHREAD_ONCE_INIT;
  * write transactions run on one connection, guarded by this lock, so its page
  * cache stays warm instead of every thread's connection re-reading the pages
  * the others changed. */
-static pthread_mutex_t store_write_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t store_write_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
 static store *store_writer;
 
 static bool store_ckpt_start(void);
@@ -791,9 +791,11 @@ static json_t *store_load_body(sqlite3_stmt *st, int col) {
   return json_loadb(text, (size_t)len, JSON_DISABLE_EOF_CHECK, NULL);
 }
 
-/* The object stored as text[0..len): a NEW tree, from the connection's
- * cache of parsed texts when it holds this text. */
-static json_t *store_parse_cached(store *s, const char *text, size_t len) {
+/* The object stored as text[0..len), from the connection's cache of parsed
+ * texts when it holds this text: a NEW reference to the cached tree when
+ * `shared` (the caller only reads it), else a NEW tree of its own. */
+static json_t *store_parse_cached(store *s, const char *text, size_t len,
+                                  bool shared) {
   /* Texts too long to keep are never in the cache: no hash to compute. */
   if (len > STORE_PARSED_MAX_TEXT)
     return json_loadb(text, len, JSON_DISABLE_EOF_CHECK, NULL);
@@ -802,12 +804,14 @@ static json_t *store_parse_cached(store *s, const char *text, size_t len) {
     h = (h ^ (unsigned char)text[i]) * 1099511628211ull;
   store_parsed *slot = &s->parsed[h % STORE_PARSED_SLOTS];
   if (slot->tree && slot->len == len && memcmp(slot->text, text, len) == 0)
-    return json_deep_copy(slot->tree);
+    return shared ? json_incref(slot->tree) : json_deep_copy(slot->tree);
   json_t *tree = json_loadb(text, len, JSON_DISABLE_EOF_CHECK, NULL);
   if (!tree)
     return tree;
   char *copy = malloc(len);
-  json_t *kept = copy ? json_deep_copy(tree) : NULL;
+  json_t *kept = !copy    ? NULL
+                 : shared ? json_incref(tree)
+                          : json_deep_copy(tree);
   if (!kept) {
     free(copy);
     return tree;
@@ -819,7 +823,8 @@ static json_t *store_parse_cached(store *s, const char *text, size_t len) {
   return tree;
 }
 
-store_status store_obj_get(store *s, const store_obj_key *key, json_t **out) {
+static store_status store_obj_load(store *s, const store_obj_key *key,
+                                   json_t **out, bool shared) {
   sqlite3_stmt *st = store_stmt(s, ST_OBJ_GET);
   if (!st)
     return STORE_ERROR;
@@ -828,7 +833,7 @@ store_status store_obj_get(store *s, const store_obj_key *key, json_t **out) {
   store_status result;
   if (rc == SQLITE_ROW) {
     *out = store_parse_cached(s, sqlite3_column_blob(st, 0),
-                              (size_t)sqlite3_column_bytes(st, 0));
+                              (size_t)sqlite3_column_bytes(st, 0), shared);
     result = *out ? STORE_ONE : STORE_ERROR;
   } else if (rc == SQLITE_DONE) {
     result = STORE_NONE;
@@ -837,6 +842,15 @@ store_status store_obj_get(store *s, const store_obj_key *key, json_t **out) {
   }
   sqlite3_reset(st);
   return result;
+}
+
+store_status store_obj_get(store *s, const store_obj_key *key, json_t **out) {
+  return store_obj_load(s, key, out, false);
+}
+
+store_status store_obj_get_shared(store *s, const store_obj_key *key,
+                                  json_t **out) {
+  return store_obj_load(s, key, out, true);
 }
 
 store_status store_obj_get_text(store *s, const store_obj_key *key, char **text,

@@ -62,6 +62,11 @@ store_status store_obj_insert(store *s, const store_obj_key *key,
                               const json_t *body);
 /* Loads an object's attributes: *out is a NEW reference on STORE_ONE. */
 store_status store_obj_get(store *s, const store_obj_key *key, json_t **out);
+/* The same for a caller that only reads the object: *out is a NEW reference
+ * to a tree that may be shared with the connection's cache of parsed texts
+ * (no copy is made), so it must not be modified. */
+store_status store_obj_get_shared(store *s, const store_obj_key *key,
+                                  json_t **out);
 /* The same as stored JSON text (malloc'ed, NUL-terminated, *len bytes;
  * caller frees) on STORE_ONE, for answers built without parsing it. */
 store_status store_obj_get_text(store *s, const store_obj_key *key, char **text,
@@ -241,10 +246,10 @@ void store_set_job_hook(void (*hook)(void));
 store_status store_meta_get(store *s, const char *key, char **out);
 store_status store_meta_put(store *s, const char *key, const char *value);
 
+#include "storage/store_canned.h"
+#include "storage/store_seed.h"
 #include "storage/store_state.h"
 #include "storage/store_transitions.h"
 #include "storage/store_workflows.h"
-#include "storage/store_seed.h"
-#include "storage/store_canned.h"
 
 #endif
