@@ -116,8 +116,10 @@ START_TEST(base64_is_strict) {
   free(text);
   /* What nettle's decoder alone would let through. */
   static const char *const refused[] = {
-      "A===", "AA=A",  "=AAA",  "AAA=AAAA",  "YQ==YQ==", "YWJ\nZGV", "YW\r\nJj",
-      " YWJ", "YWJ\t", "YQ=\n", "aGVs bG8=", "YW-_",     "YW\0A"};
+      "A===", "AA=A", "=AAA", "AAA=AAAA", "YQ==YQ==", "YWJ\nZGV", "YW\r\nJj",
+      " YWJ", "YWJ\t", "YQ=\n", "aGVs bG8=", "YW-_", "YW\0A",
+      /* whole groups of whitespace: symbols enough for fewer bytes */
+      "aGVs    bG8gd29y", "\n\n\n\naGVs", "aGVsbG8g\r\n\r\n"};
   for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
     size_t n = strlen(refused[i]) + (i == 12 ? 2 : 0);
     raw = codec_b64_decode_alloc(refused[i], n, &len);

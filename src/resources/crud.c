@@ -58,13 +58,15 @@ store_status crud_load(const api_request *req, const crud_kind *k,
   return store_obj_get(req->db, &key, out);
 }
 
-/* Writes obj's attributes and, when its blob field holds a string, the blob.
- * The stored attributes lack the blob field, so lists show it as unset (the
- * reference makes it an optional string, not nullable) without reading
- * blobs; obj keeps a string blob field. */
+/* Writes obj's attributes and, when its blob field holds a string, the blob:
+ * `decoded` (len bytes) when the handler has decoded that string already,
+ * else decoded here. The stored attributes lack the blob field, so lists
+ * show it as unset (the reference makes it an optional string, not
+ * nullable) without reading blobs; obj keeps a string blob field. */
 static store_status crud_store(const api_request *req, const crud_kind *k,
                                const char *id, const char *parent_id,
-                               const char *group_id, json_t *obj, bool insert) {
+                               const char *group_id, json_t *obj, bool insert,
+                               const unsigned char *decoded, size_t len) {
   store_obj_key key = {k->kind, req->principal.org_id, id};
   json_t *blob = k->blob_field ? json_object_get(obj, k->blob_field) : NULL;
   json_incref(blob);
@@ -76,10 +78,11 @@ static store_status crud_store(const api_request *req, const crud_kind *k,
   if (st == STORE_ONE && json_is_string(blob)) {
     /* The API's base64 is kept as the bytes it encodes (handlers have
      * checked it decodes). */
-    size_t len = 0;
-    unsigned char *bytes = codec_b64_decode_alloc(
-        json_string_value(blob), json_string_length(blob), &len);
-    st = bytes ? store_blob_put(req->db, id, bytes, len) : STORE_ERROR;
+    unsigned char *bytes = NULL;
+    if (!decoded)
+      decoded = bytes = codec_b64_decode_alloc(json_string_value(blob),
+                                               json_string_length(blob), &len);
+    st = decoded ? store_blob_put(req->db, id, decoded, len) : STORE_ERROR;
     free(bytes);
   }
   /* A null blob field is not put back: unset fields are omitted. */
@@ -92,13 +95,20 @@ static store_status crud_store(const api_request *req, const crud_kind *k,
 store_status crud_insert(const api_request *req, const crud_kind *k,
                          const char *id, const char *parent_id,
                          const char *group_id, json_t *obj) {
-  return crud_store(req, k, id, parent_id, group_id, obj, true);
+  return crud_store(req, k, id, parent_id, group_id, obj, true, NULL, 0);
+}
+
+store_status crud_insert_decoded(const api_request *req, const crud_kind *k,
+                                 const char *id, const char *parent_id,
+                                 const char *group_id, json_t *obj,
+                                 const unsigned char *decoded, size_t len) {
+  return crud_store(req, k, id, parent_id, group_id, obj, true, decoded, len);
 }
 
 store_status crud_save(const api_request *req, const crud_kind *k,
                        const char *id, const char *parent_id,
                        const char *group_id, json_t *obj) {
-  return crud_store(req, k, id, parent_id, group_id, obj, false);
+  return crud_store(req, k, id, parent_id, group_id, obj, false, NULL, 0);
 }
 
 store_status crud_attach_blob(const api_request *req, const crud_kind *k,

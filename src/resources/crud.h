@@ -43,6 +43,13 @@ store_status crud_insert(const api_request *req, const crud_kind *k,
 store_status crud_save(const api_request *req, const crud_kind *k,
                        const char *id, const char *parent_id,
                        const char *group_id, json_t *obj);
+/* crud_insert for a handler that has decoded the blob field's base64 (to
+ * check it): `decoded` (len bytes, borrowed) is stored as the blob instead
+ * of decoding the field a second time. */
+store_status crud_insert_decoded(const api_request *req, const crud_kind *k,
+                                 const char *id, const char *parent_id,
+                                 const char *group_id, json_t *obj,
+                                 const unsigned char *decoded, size_t len);
 /* Puts the stored blob back into obj's blob field (removed when none). */
 store_status crud_attach_blob(const api_request *req, const crud_kind *k,
                               const char *id, json_t *obj);

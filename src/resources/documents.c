@@ -11,8 +11,8 @@
 #include "core/codec.h"
 #include "core/log.h"
 
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const crud_kind document_kind = {
@@ -37,7 +37,9 @@ static const struct {
     {"image/tiff", (const unsigned char *)"MM\0*", 4},
 };
 
-static api_response document_check_content(const json_t *body) {
+static api_response document_check_content(const json_t *body,
+                                           unsigned char **raw_out,
+                                           size_t *len_out) {
   json_t *content = json_object_get(body, "content");
   const char *type = json_string_value(json_object_get(body, "contentType"));
   size_t len = 0;
@@ -55,19 +57,23 @@ static api_response document_check_content(const json_t *body) {
                memcmp(raw, document_signatures[i].magic,
                       document_signatures[i].len) == 0;
   }
-  free(raw);
-  if (known && !matches)
+  if (known && !matches) {
+    free(raw);
     return api_errf(ERR_BAD_REQUEST,
                     "content: does not match contentType %s (wrong file "
                     "signature)",
                     type);
+  }
+  *raw_out = raw;
+  *len_out = len;
   api_response ok = {.status = 0};
   return ok;
 }
 
 /* 400 unless the body's datasetId names a dataset of the caller. */
 static api_response document_check_dataset(const api_request *req) {
-  const char *ds_id = json_string_value(json_object_get(req->body, "datasetId"));
+  const char *ds_id =
+      json_string_value(json_object_get(req->body, "datasetId"));
   api_response ok = {.status = 0};
   if (!ds_id)
     return ok;
@@ -95,9 +101,9 @@ static bool document_filter(const api_request *req, const char *name,
   json_t *v;
   json_array_foreach(*out, i, v) {
     if (!ids_valid(kind, json_string_value(v))) {
-      *fail = api_errf(ERR_BAD_REQUEST,
-                       "%s: must match pattern ^las:%s:[a-f0-9]{32}$", name,
-                       kind);
+      *fail =
+          api_errf(ERR_BAD_REQUEST,
+                   "%s: must match pattern ^las:%s:[a-f0-9]{32}$", name, kind);
       json_decref(*out);
       *out = NULL;
       return false;
@@ -176,12 +182,13 @@ store_status documents_expire(store *s, const store_job *job, int64_t now_us) {
   return store_job_add(s, "retention", "documents", "", next);
 }
 
-LAS_HANDLER(documents_list) { return document_list_filtered(req); }
+LAS_HANDLER(documents_list) {
+  return document_list_filtered(req);
+}
 
 /* Bumps the version of every dataset the deleted documents were in: the
  * response is one document, or a page of them under "documents". */
-static api_response document_bump_deleted(api_request *req,
-                                          api_response resp) {
+static api_response document_bump_deleted(api_request *req, api_response resp) {
   if (resp.status != 200)
     return resp;
   json_t *page = json_object_get(resp.body, "documents");
@@ -189,8 +196,8 @@ static api_response document_bump_deleted(api_request *req,
   store_status st = STORE_ONE;
   size_t n = page ? json_array_size(page) : 1;
   for (size_t i = 0; i < n && st == STORE_ONE; i++) {
-    const char *ds = document_str(page ? json_array_get(page, i) : resp.body,
-                                  "datasetId");
+    const char *ds =
+        document_str(page ? json_array_get(page, i) : resp.body, "datasetId");
     if (!ds || json_object_get(seen, ds))
       continue;
     json_object_set_new(seen, ds, json_true());
@@ -208,15 +215,18 @@ LAS_HANDLER(documents_delete_many) {
 }
 
 LAS_HANDLER(documents_create) {
-  api_response check = document_check_content(req->body);
-  if (check.status)
+  /* The content is decoded once: checked here, stored as these bytes. */
+  unsigned char *raw = NULL;
+  size_t raw_len = 0;
+  api_response check = document_check_content(req->body, &raw, &raw_len);
+  if (!check.status)
+    check = document_check_dataset(req);
+  if (!check.status)
+    check = organizations_consume(req, "documents");
+  if (check.status) {
+    free(raw);
     return check;
-  check = document_check_dataset(req);
-  if (check.status)
-    return check;
-  check = organizations_consume(req, "documents");
-  if (check.status)
-    return check;
+  }
   char id[IDS_MAX_LEN];
   json_t *doc = crud_new(req, &document_kind, id);
   json_object_set_new(doc, "contentType",
@@ -225,12 +235,14 @@ LAS_HANDLER(documents_create) {
   json_object_set_new(doc, "groundTruth", json_array());
   json_object_set_new(doc, "retentionInDays",
                       json_integer(DOCUMENT_DEFAULT_RETENTION_DAYS));
-  static const char *const fields[] = {"consentId", "datasetId", "groundTruth",
-                                       "retentionInDays", "content", NULL};
+  static const char *const fields[] = {"consentId",   "datasetId",
+                                       "groundTruth", "retentionInDays",
+                                       "content",     NULL};
   crud_copy_fields(doc, req->body, fields);
-  store_status st =
-      crud_insert(req, &document_kind, id, document_str(doc, "datasetId"),
-                  document_str(doc, "consentId"), doc);
+  store_status st = crud_insert_decoded(
+      req, &document_kind, id, document_str(doc, "datasetId"),
+      document_str(doc, "consentId"), doc, raw, raw_len);
+  free(raw);
   if (st == STORE_ONE) {
     check = document_schedule_expiry(req, id, doc);
     if (check.status) {
@@ -248,7 +260,9 @@ LAS_HANDLER(documents_create) {
   return api_ok(doc);
 }
 
-LAS_HANDLER(documents_get) { return crud_get(req, &document_kind); }
+LAS_HANDLER(documents_get) {
+  return crud_get(req, &document_kind);
+}
 
 LAS_HANDLER(documents_update) {
   api_response check = document_check_dataset(req);
