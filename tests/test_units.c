@@ -12,6 +12,7 @@
 #include "resources/oauth.h"
 #include "resources/organizations.h"
 #include "resources/paging.h"
+#include "resources/resources.h"
 #include "routing/dispatch.h"
 #include "routing/router.h"
 #include "storage/store.h"
@@ -392,13 +393,13 @@ END_TEST
 static store_status shared_loads_check(store *s, void *arg) {
   store_obj_key key = {"model", boot.principal.org_id, arg};
   json_t *a = NULL, *b = NULL, *own = NULL, *again = NULL;
-  ck_assert_int_eq(store_obj_get_shared(s, &key, &a), STORE_ONE);
-  ck_assert_int_eq(store_obj_get_shared(s, &key, &b), STORE_ONE);
+  ck_assert_int_eq(store_obj_get_shared(s, &key, &a, NULL), STORE_ONE);
+  ck_assert_int_eq(store_obj_get_shared(s, &key, &b, NULL), STORE_ONE);
   ck_assert_ptr_eq(a, b); /* the same tree: nothing was copied */
   ck_assert_int_eq(store_obj_get(s, &key, &own), STORE_ONE);
   ck_assert_ptr_ne(own, a);
   json_object_set_new(own, "width", json_integer(1));
-  ck_assert_int_eq(store_obj_get_shared(s, &key, &again), STORE_ONE);
+  ck_assert_int_eq(store_obj_get_shared(s, &key, &again, NULL), STORE_ONE);
   ck_assert_int_eq(json_integer_value(json_object_get(again, "width")), 300);
   json_decref(a);
   json_decref(b);
@@ -407,7 +408,7 @@ static store_status shared_loads_check(store *s, void *arg) {
   store_obj_key none = {"model", boot.principal.org_id,
                         "las:model:0123456789abcdef0123456789abcdef"};
   json_t *missing = NULL;
-  ck_assert_int_eq(store_obj_get_shared(s, &none, &missing), STORE_NONE);
+  ck_assert_int_eq(store_obj_get_shared(s, &none, &missing, NULL), STORE_NONE);
   ck_assert_ptr_null(missing);
   return STORE_NONE;
 }
@@ -422,6 +423,118 @@ START_TEST(shared_loads_are_not_copies_and_copies_stay_own) {
   json_decref(r.body);
   ck_assert_int_eq(store_write_tx(shared_loads_check, id), STORE_NONE);
   free(id);
+}
+END_TEST
+
+/* POST /predictions is prepared before its write transaction (route
+ * `prepare`): the prepared answer stands only if the document and the model
+ * are still what it was made from. */
+typedef struct {
+  api_request req;
+  api_response resp;
+} pred_call;
+
+static store_status pred_create_in_tx(store *s, void *arg) {
+  pred_call *c = arg;
+  c->req.db = s;
+  api_response_free(&c->resp);
+  c->resp = predictions_create(&c->req);
+  return c->resp.status < 300 ? STORE_ONE : STORE_NONE;
+}
+
+static char *created_id(api_response r, const char *field) {
+  ck_assert_uint_eq(r.status, 200);
+  char *id = strdup(json_string_value(json_object_get(r.body, field)));
+  api_response_free(&r);
+  return id;
+}
+
+/* Prepares a prediction of doc by model (as the dispatcher does before the
+ * transaction); the caller runs it with pred_run. */
+static void pred_prepare(pred_call *c, json_t *body) {
+  memset(c, 0, sizeof *c);
+  c->req.method = "POST";
+  c->req.path = "/predictions";
+  c->req.body = body;
+  c->req.principal = boot.principal;
+  c->req.db = store_thread();
+  c->req.now_us = clock_now_us();
+  predictions_prepare(&c->req);
+  ck_assert_ptr_nonnull(c->req.prepared.obj);
+  ck_assert_ptr_nonnull(c->req.prepared.text);
+}
+
+static const char *pred_value(const api_response *r) {
+  json_t *first = json_array_get(json_object_get(r->body, "predictions"), 0);
+  return json_string_value(json_object_get(first, "value"));
+}
+
+START_TEST(prepared_predictions_stand_only_on_unchanged_inputs) {
+  char *model =
+      created_id(call("POST", "/models",
+                      "{\"width\":300,\"height\":300,\"fieldConfig\":"
+                      "{\"total\":{\"type\":\"amount\",\"maxLength\":10}}}",
+                      NULL, 0),
+                 "modelId");
+  char *doc = created_id(call("POST", "/documents",
+                              "{\"content\":\"JVBERi0xLjQ=\",\"contentType\":"
+                              "\"application/pdf\"}",
+                              NULL, 0),
+                         "documentId");
+  json_t *body = json_pack("{s:s, s:s}", "documentId", doc, "modelId", model);
+
+  /* Unchanged: the prepared prediction is the answer, as prepared. */
+  pred_call c;
+  pred_prepare(&c, body);
+  json_t *prepared = json_incref(c.req.prepared.obj);
+  ck_assert_int_eq(store_write_tx(pred_create_in_tx, &c), STORE_ONE);
+  ck_assert_str_eq(
+      json_string_value(json_object_get(c.resp.body, "predictionId")),
+      json_string_value(json_object_get(prepared, "predictionId")));
+  ck_assert(json_equal(json_object_get(c.resp.body, "predictions"),
+                       json_object_get(prepared, "predictions")));
+  ck_assert_ptr_null(json_object_get(c.resp.body, "createdBy"));
+  json_decref(prepared);
+  api_response_free(&c.resp);
+  api_prepared_free(&c.req.prepared);
+
+  /* The document changed in between: the transaction generates again (the
+   * ground truth is the prediction), under the prepared id. */
+  pred_prepare(&c, body);
+  char *prepared_id = strdup(
+      json_string_value(json_object_get(c.req.prepared.obj, "predictionId")));
+  char path[128];
+  snprintf(path, sizeof path, "/documents/%s", doc);
+  api_response r = call("PATCH", path,
+                        "{\"groundTruth\":[{\"label\":\"total\","
+                        "\"value\":\"123.45\"}]}",
+                        NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  api_response_free(&r);
+  ck_assert_int_eq(store_write_tx(pred_create_in_tx, &c), STORE_ONE);
+  ck_assert_str_eq(pred_value(&c.resp), "123.45");
+  ck_assert_str_eq(
+      json_string_value(json_object_get(c.resp.body, "predictionId")),
+      prepared_id);
+  free(prepared_id);
+  api_response_free(&c.resp);
+  api_prepared_free(&c.req.prepared);
+
+  /* The document is gone: the body's fault, and nothing is stored. */
+  pred_prepare(&c, body);
+  r = call("DELETE", path, NULL, NULL, 0);
+  ck_assert_uint_eq(r.status, 200);
+  api_response_free(&r);
+  ck_assert_int_eq(store_write_tx(pred_create_in_tx, &c), STORE_NONE);
+  ck_assert_uint_eq(c.resp.status, 400);
+  api_response_free(&c.resp);
+  api_prepared_free(&c.req.prepared);
+  r = call("GET", "/predictions", NULL, NULL, 0);
+  ck_assert_uint_eq(json_array_size(json_object_get(r.body, "predictions")), 2);
+  api_response_free(&r);
+  json_decref(body);
+  free(model);
+  free(doc);
 }
 END_TEST
 
@@ -1235,6 +1348,7 @@ static Suite *units_suite(void) {
   tcase_add_test(handlers, run_due_now_runs_what_jobs_make_due);
   tcase_add_test(handlers, failed_writes_leave_nothing_behind);
   tcase_add_test(handlers, shared_loads_are_not_copies_and_copies_stay_own);
+  tcase_add_test(handlers, prepared_predictions_stand_only_on_unchanged_inputs);
   tcase_add_test(handlers, page_tokens_resist_tampering);
   tcase_add_test(handlers, whole_reals_count_as_the_integers_they_are);
   tcase_add_test(handlers, user_numbers_never_overflow);

@@ -214,17 +214,35 @@ LAS_HANDLER(documents_delete_many) {
   return document_bump_deleted(req, document_list_filtered(req));
 }
 
-LAS_HANDLER(documents_create) {
-  /* The content is decoded once: checked here, stored as these bytes. */
+/* The content is decoded and checked before the write transaction (it
+ * needs no storage); the handler stores the bytes. */
+LAS_PREPARE(documents_prepare) {
   unsigned char *raw = NULL;
-  size_t raw_len = 0;
-  api_response check = document_check_content(req->body, &raw, &raw_len);
+  size_t len = 0;
+  api_response check = document_check_content(req->body, &raw, &len);
+  if (check.status) {
+    api_response_free(&check);
+    return;
+  }
+  req->prepared.bytes = raw;
+  req->prepared.bytes_len = len;
+}
+
+LAS_HANDLER(documents_create) {
+  /* The content is decoded once: checked, then stored as these bytes. */
+  unsigned char *raw = req->prepared.bytes, *own = NULL;
+  size_t raw_len = req->prepared.bytes_len;
+  api_response check = {.status = 0};
+  if (!raw) {
+    check = document_check_content(req->body, &own, &raw_len);
+    raw = own;
+  }
   if (!check.status)
     check = document_check_dataset(req);
   if (!check.status)
     check = organizations_consume(req, "documents");
   if (check.status) {
-    free(raw);
+    free(own);
     return check;
   }
   char id[IDS_MAX_LEN];
@@ -242,7 +260,7 @@ LAS_HANDLER(documents_create) {
   store_status st = crud_insert_decoded(
       req, &document_kind, id, document_str(doc, "datasetId"),
       document_str(doc, "consentId"), doc, raw, raw_len);
-  free(raw);
+  free(own);
   if (st == STORE_ONE) {
     check = document_schedule_expiry(req, id, doc);
     if (check.status) {

@@ -17,6 +17,8 @@
 #include "resources/resources.h"
 
 #include "core/clock.h"
+#include "core/ids.h"
+#include "storage/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -508,14 +510,17 @@ static const crud_kind prediction_kind = {
 
 /* Loads an object the body names: a missing one is the body's fault (400,
  * as documents.c answers for a missing datasetId), and another
- * organization's object is missing. */
+ * organization's object is missing. *version (when not NULL) is its
+ * store_obj_version; without `out` only that is read. */
 static api_response pred_load(const api_request *req, const char *field,
-                              const char *kind, json_t **out) {
+                              const char *kind, json_t **out,
+                              uint64_t *version) {
   api_response ok = {.status = 0};
   const char *id = json_string_value(json_object_get(req->body, field));
   store_obj_key key = {kind, req->principal.org_id, id ? id : ""};
   /* Only read (the generator's input): no copy of the cached tree. */
-  store_status st = store_obj_get_shared(req->db, &key, out);
+  store_status st = out ? store_obj_get_shared(req->db, &key, out, version)
+                        : store_obj_version(req->db, &key, version);
   if (st == STORE_NONE)
     return api_errf(ERR_BAD_REQUEST, "%s: %s %s does not exist", field, kind,
                     id ? id : "");
@@ -526,41 +531,21 @@ LAS_HANDLER(predictions_list) {
   return crud_list(req, &prediction_kind, NULL, NULL);
 }
 
-LAS_HANDLER(predictions_create) {
-  int64_t started_us = clock_mono_us();
-  json_t *doc = NULL, *model = NULL;
-  api_response fail = pred_load(req, "documentId", "document", &doc);
-  if (!fail.status)
-    fail = pred_load(req, "modelId", "model", &model);
-  json_t *predictions = NULL;
-  const char *doc_id =
-      json_string_value(json_object_get(req->body, "documentId"));
-  const char *model_id =
-      json_string_value(json_object_get(req->body, "modelId"));
-  /* A result queued through the control API answers before the generator
-   * (canned.h); a queued failure is the answer. */
-  double inference_s = -1.0;
-  canned_outcome canned = CANNED_NONE;
-  if (!fail.status)
-    canned = canned_next(req, model_id, &predictions, &inference_s, &fail);
-  if (!fail.status && canned == CANNED_NONE)
-    predictions = pred_predict(model, doc, doc_id, model_id, &fail);
-  json_decref(doc);
-  json_decref(model);
-  if (fail.status)
-    return fail;
-  if (inference_s < 0)
-    inference_s = (double)(clock_mono_us() - started_us) / 1e6;
-
-  fail = organizations_consume(req, "predictions");
-  if (fail.status) {
-    json_decref(predictions);
-    return fail;
-  }
+/* The stored prediction: a NEW object with `predictions` (taken) and the
+ * inference time in seconds. Its id is the prepared object's when there is
+ * one (a request draws one id, whichever way it is answered), else new. */
+static json_t *pred_object(const api_request *req, json_t *predictions,
+                           double inference_s) {
   char id[IDS_MAX_LEN];
+  const char *prepared_id = json_string_value(
+      json_object_get(req->prepared.obj, prediction_kind.id_field));
+  if (prepared_id)
+    ids_force_next(prediction_kind.kind, prepared_id);
   json_t *obj = crud_new(req, &prediction_kind, id);
-  json_object_set_new(obj, "documentId", json_string(doc_id));
-  json_object_set_new(obj, "modelId", json_string(model_id));
+  json_object_set_new(obj, "documentId",
+                      json_copy(json_object_get(req->body, "documentId")));
+  json_object_set_new(obj, "modelId",
+                      json_copy(json_object_get(req->body, "modelId")));
   json_object_set_new(obj, "predictions", predictions);
   json_object_set_new(obj, "timestamp", json_integer(req->now_us / 1000000));
   json_object_set_new(obj, "inferenceTime",
@@ -570,16 +555,122 @@ LAS_HANDLER(predictions_create) {
   static const char *const preprocess[] = {"maxPages", "autoRotate",
                                            "imageQuality", NULL};
   crud_copy_fields(obj, req->body, preprocess);
+  return obj;
+}
+
+/* Generates the prediction of a loaded document and model: NULL with *fail
+ * set when the generator refuses them. */
+static json_t *pred_generate(const api_request *req, const json_t *doc,
+                             const json_t *model, api_response *fail) {
+  int64_t started_us = clock_mono_us();
+  json_t *predictions = pred_predict(
+      model, doc, json_string_value(json_object_get(req->body, "documentId")),
+      json_string_value(json_object_get(req->body, "modelId")), fail);
+  if (!predictions)
+    return NULL;
+  return pred_object(req, predictions,
+                     (double)(clock_mono_us() - started_us) / 1e6);
+}
+
+/* Before the write transaction, from a read snapshot: the generated
+ * prediction and its stored text, with the versions of the document and
+ * the model it was made from (the transaction checks that they are still
+ * those, so the answer is the one it would have made itself). */
+LAS_PREPARE(predictions_prepare) {
+  if (store_read_begin(req->db) != STORE_ONE)
+    return;
+  json_t *doc = NULL, *model = NULL;
+  uint64_t versions[2] = {0, 0};
+  api_response fail =
+      pred_load(req, "documentId", "document", &doc, &versions[0]);
+  if (!fail.status)
+    fail = pred_load(req, "modelId", "model", &model, &versions[1]);
+  store_read_end(req->db);
+  json_t *obj = fail.status ? NULL : pred_generate(req, doc, model, &fail);
+  json_decref(doc);
+  json_decref(model);
+  api_response_free(&fail);
+  char *text = obj ? store_dump(obj) : NULL;
+  if (!text) {
+    json_decref(obj);
+    return;
+  }
+  req->prepared.obj = obj;
+  req->prepared.text = text;
+  memcpy(req->prepared.versions, versions, sizeof versions);
+}
+
+LAS_HANDLER(predictions_create) {
+  int64_t started_us = clock_mono_us();
+  /* What was prepared stands when the document and the model are as they
+   * were; otherwise (or when nothing was) the transaction generates. */
+  json_t *doc = NULL, *model = NULL;
+  uint64_t versions[2] = {0, 0};
+  bool prepared = req->prepared.obj != NULL;
+  api_response fail = pred_load(req, "documentId", "document",
+                                prepared ? NULL : &doc, &versions[0]);
+  if (!fail.status)
+    fail = pred_load(req, "modelId", "model", prepared ? NULL : &model,
+                     &versions[1]);
+  if (!fail.status && prepared &&
+      memcmp(versions, req->prepared.versions, sizeof versions) != 0) {
+    prepared = false;
+    fail = pred_load(req, "documentId", "document", &doc, NULL);
+    if (!fail.status)
+      fail = pred_load(req, "modelId", "model", &model, NULL);
+  }
+  /* A result queued through the control API answers before the generator
+   * (canned.h); a queued failure is the answer. */
+  json_t *predictions = NULL;
+  double inference_s = -1.0;
+  canned_outcome canned = CANNED_NONE;
+  if (!fail.status)
+    canned = canned_next(
+        req, json_string_value(json_object_get(req->body, "modelId")),
+        &predictions, &inference_s, &fail);
+  json_t *obj = NULL;
+  const char *text = NULL;
+  if (!fail.status && canned == CANNED_RESULT) {
+    obj = pred_object(req, predictions,
+                      inference_s >= 0
+                          ? inference_s
+                          : (double)(clock_mono_us() - started_us) / 1e6);
+  } else if (!fail.status && prepared) {
+    obj = json_incref(req->prepared.obj);
+    text = req->prepared.text;
+  } else if (!fail.status) {
+    obj = pred_generate(req, doc, model, &fail);
+  }
+  json_decref(doc);
+  json_decref(model);
+  if (fail.status)
+    return fail;
+  fail = organizations_consume(req, "predictions");
+  if (fail.status) {
+    json_decref(obj);
+    return fail;
+  }
   /* No parent or group: predictions are listed unfiltered (GET
    * /predictions takes only paging), and each indexed id costs the commit
    * an index page. */
-  store_status st = crud_insert(req, &prediction_kind, id, NULL, NULL, obj);
+  store_obj_key key = {
+      prediction_kind.kind, req->principal.org_id,
+      json_string_value(json_object_get(obj, prediction_kind.id_field))};
+  store_status st = text
+                        ? store_obj_insert_text(req->db, &key, NULL, NULL, text)
+                        : store_obj_insert(req->db, &key, NULL, NULL, obj);
   if (st != STORE_ONE) {
     json_decref(obj);
     return api_store_err(st);
   }
   /* Not crud_reply: it takes any object with a "predictions" array for a
-   * list page, and a prediction has one of its own. */
-  pred_present(req, obj);
-  return api_ok(obj);
+   * list page, and a prediction has one of its own. The prepared object is
+   * shared with req->prepared (a retried transaction uses it again): the
+   * answer is a copy. */
+  json_t *shown = json_copy(obj);
+  json_decref(obj);
+  if (!shown)
+    return api_err(ERR_INTERNAL);
+  pred_present(req, shown);
+  return api_ok(shown);
 }

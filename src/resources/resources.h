@@ -6,6 +6,9 @@
 #include "routing/api.h"
 
 #define LAS_HANDLER(name) api_response name(api_request *req)
+/* A route's prepare step (router.h): work done before the write
+ * transaction. */
+#define LAS_PREPARE(name) void name(api_request *req)
 
 /* common.c */
 LAS_HANDLER(options_any);
@@ -76,6 +79,7 @@ LAS_HANDLER(datasets_delete);
 /* documents.c */
 LAS_HANDLER(documents_list);
 LAS_HANDLER(documents_create);
+LAS_PREPARE(documents_prepare);
 LAS_HANDLER(documents_delete_many);
 LAS_HANDLER(documents_get);
 LAS_HANDLER(documents_update);
@@ -95,6 +99,7 @@ LAS_HANDLER(organizations_update);
 /* predictions.c */
 LAS_HANDLER(predictions_list);
 LAS_HANDLER(predictions_create);
+LAS_PREPARE(predictions_prepare);
 
 /* logs.c */
 LAS_HANDLER(logs_list);

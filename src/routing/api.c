@@ -19,6 +19,13 @@ void api_response_free(api_response *resp) {
   resp->raw = NULL;
 }
 
+void api_prepared_free(api_prepared *p) {
+  json_decref(p->obj);
+  free(p->text);
+  free(p->bytes);
+  *p = (api_prepared){0};
+}
+
 api_response api_ok(json_t *body) {
   api_response r = {.status = 200, .body = body};
   return r;

@@ -30,6 +30,17 @@ typedef struct api_principal {
 struct route;
 struct sockaddr;
 
+/* What a route's prepare step (router.h) left for its handler; the
+ * dispatcher frees it once the handler has answered. All fields are
+ * optional. */
+typedef struct api_prepared {
+  json_t *obj;          /* an object built ahead (owned) */
+  char *text;           /* obj as stored JSON text (owned) */
+  uint64_t versions[2]; /* store_obj_version of what obj was built from */
+  unsigned char *bytes; /* decoded content (owned) */
+  size_t bytes_len;
+} api_prepared;
+
 typedef struct api_request {
   const struct route *route;
   const char *method;
@@ -51,6 +62,7 @@ typedef struct api_request {
   bool authenticated;
   store *db;
   int64_t now_us; /* request time from the clock module */
+  api_prepared prepared;
 } api_request;
 
 typedef struct api_response {
@@ -69,6 +81,11 @@ typedef struct api_response {
 } api_response;
 
 typedef api_response (*api_handler)(api_request *req);
+/* A route's prepare step: see `prepare` in router.h. */
+typedef void (*api_prepare)(api_request *req);
+
+/* Releases what a prepare step left (and zeroes it). */
+void api_prepared_free(api_prepared *p);
 
 /* 200 with an already serialised JSON text (takes ownership). */
 api_response api_ok_raw(char *text, size_t len);

@@ -344,8 +344,11 @@ static api_response dispatch_run(const route *r, api_request *req,
     store_read_end(req->db);
     return resp;
   }
+  if (r->prepare)
+    r->prepare(req);
   dispatch_tx tx = {r, req, {0}, generation};
   store_status st = store_write_tx(dispatch_tx_run, &tx);
+  api_prepared_free(&req->prepared);
   /* Committed, or rolled back because the handler answered an error: the
    * handler's answer stands. Otherwise the store failed. */
   if (st == STORE_ONE || (st == STORE_NONE && tx.resp.status >= 400))

@@ -27,8 +27,17 @@ typedef struct route {
   api_handler handler;
   const char *request_schema;  /* schema name or NULL */
   const char *response_schema; /* schema name or NULL */
-  const char *scope; /* e.g. "models:read"; NULL for public routes */
+  const char *scope;           /* e.g. "models:read"; NULL for public routes */
   unsigned flags;
+  /* Optional, writing routes only: work done before the write transaction,
+   * so that it is not done holding the write lock, which every write waits
+   * for. It runs after authentication and validation, with req->db the
+   * thread's read connection (outside any transaction: it opens a read
+   * snapshot if it reads), and leaves its results in req->prepared. It is
+   * best effort: it never answers, and the handler, which runs in the
+   * transaction, works without it and re-checks there whatever the
+   * prepared results rely on (the seed loader calls handlers without it). */
+  api_prepare prepare;
 } route;
 
 extern const route routes[];

@@ -767,6 +767,18 @@ static void bind_key(sqlite3_stmt *st, const store_obj_key *key) {
   store_bind_text(st, 3, key->org_id);
 }
 
+static store_status store_obj_insert_bound(store *s, sqlite3_stmt *st,
+                                           const store_obj_key *key,
+                                           const char *parent_id,
+                                           const char *group_id) {
+  store_bind_text(st, 1, key->kind);
+  store_bind_text(st, 2, key->id);
+  store_bind_text(st, 3, key->org_id);
+  store_bind_text(st, 4, parent_id);
+  store_bind_text(st, 5, group_id);
+  return store_run(s, st, "insert");
+}
+
 store_status store_obj_insert(store *s, const store_obj_key *key,
                               const char *parent_id, const char *group_id,
                               const json_t *body) {
@@ -776,13 +788,20 @@ store_status store_obj_insert(store *s, const store_obj_key *key,
     free(text);
     return STORE_ERROR;
   }
-  store_bind_text(st, 1, key->kind);
-  store_bind_text(st, 2, key->id);
-  store_bind_text(st, 3, key->org_id);
-  store_bind_text(st, 4, parent_id);
-  store_bind_text(st, 5, group_id);
   sqlite3_bind_text(st, 6, text, -1, free);
-  return store_run(s, st, "insert");
+  return store_obj_insert_bound(s, st, key, parent_id, group_id);
+}
+
+store_status store_obj_insert_text(store *s, const store_obj_key *key,
+                                   const char *parent_id, const char *group_id,
+                                   const char *text) {
+  sqlite3_stmt *st = store_stmt(s, ST_OBJ_INSERT);
+  if (!st)
+    return STORE_ERROR;
+  /* Static: the text outlives the step, and store_stmt clears the bindings
+   * before the statement is used again. */
+  sqlite3_bind_text(st, 6, text, -1, SQLITE_STATIC);
+  return store_obj_insert_bound(s, st, key, parent_id, group_id);
 }
 
 static json_t *store_load_body(sqlite3_stmt *st, int col) {
@@ -791,17 +810,21 @@ static json_t *store_load_body(sqlite3_stmt *st, int col) {
   return json_loadb(text, (size_t)len, JSON_DISABLE_EOF_CHECK, NULL);
 }
 
-/* The object stored as text[0..len), from the connection's cache of parsed
- * texts when it holds this text: a NEW reference to the cached tree when
- * `shared` (the caller only reads it), else a NEW tree of its own. */
-static json_t *store_parse_cached(store *s, const char *text, size_t len,
-                                  bool shared) {
-  /* Texts too long to keep are never in the cache: no hash to compute. */
-  if (len > STORE_PARSED_MAX_TEXT)
-    return json_loadb(text, len, JSON_DISABLE_EOF_CHECK, NULL);
+static uint64_t store_fnv1a(const char *text, size_t len) {
   uint64_t h = 1469598103934665603ull;
   for (size_t i = 0; i < len; i++)
     h = (h ^ (unsigned char)text[i]) * 1099511628211ull;
+  return h;
+}
+
+/* The object stored as text[0..len) (whose store_fnv1a is h), from the
+ * connection's cache of parsed texts when it holds this text: a NEW
+ * reference to the cached tree when `shared` (the caller only reads it),
+ * else a NEW tree of its own. */
+static json_t *store_parse_cached(store *s, const char *text, size_t len,
+                                  uint64_t h, bool shared) {
+  if (len > STORE_PARSED_MAX_TEXT)
+    return json_loadb(text, len, JSON_DISABLE_EOF_CHECK, NULL);
   store_parsed *slot = &s->parsed[h % STORE_PARSED_SLOTS];
   if (slot->tree && slot->len == len && memcmp(slot->text, text, len) == 0)
     return shared ? json_incref(slot->tree) : json_deep_copy(slot->tree);
@@ -824,7 +847,8 @@ static json_t *store_parse_cached(store *s, const char *text, size_t len,
 }
 
 static store_status store_obj_load(store *s, const store_obj_key *key,
-                                   json_t **out, bool shared) {
+                                   json_t **out, bool shared,
+                                   uint64_t *version) {
   sqlite3_stmt *st = store_stmt(s, ST_OBJ_GET);
   if (!st)
     return STORE_ERROR;
@@ -832,8 +856,14 @@ static store_status store_obj_load(store *s, const store_obj_key *key,
   int rc = sqlite3_step(st);
   store_status result;
   if (rc == SQLITE_ROW) {
-    *out = store_parse_cached(s, sqlite3_column_blob(st, 0),
-                              (size_t)sqlite3_column_bytes(st, 0), shared);
+    const char *text = sqlite3_column_blob(st, 0);
+    size_t len = (size_t)sqlite3_column_bytes(st, 0);
+    /* Texts too long to cache need no hash unless asked for. */
+    uint64_t h =
+        version || len <= STORE_PARSED_MAX_TEXT ? store_fnv1a(text, len) : 0;
+    if (version)
+      *version = h;
+    *out = store_parse_cached(s, text, len, h, shared);
     result = *out ? STORE_ONE : STORE_ERROR;
   } else if (rc == SQLITE_DONE) {
     result = STORE_NONE;
@@ -845,12 +875,29 @@ static store_status store_obj_load(store *s, const store_obj_key *key,
 }
 
 store_status store_obj_get(store *s, const store_obj_key *key, json_t **out) {
-  return store_obj_load(s, key, out, false);
+  return store_obj_load(s, key, out, false, NULL);
 }
 
 store_status store_obj_get_shared(store *s, const store_obj_key *key,
-                                  json_t **out) {
-  return store_obj_load(s, key, out, true);
+                                  json_t **out, uint64_t *version) {
+  return store_obj_load(s, key, out, true, version);
+}
+
+store_status store_obj_version(store *s, const store_obj_key *key,
+                               uint64_t *version) {
+  sqlite3_stmt *st = store_stmt(s, ST_OBJ_GET);
+  if (!st)
+    return STORE_ERROR;
+  bind_key(st, key);
+  int rc = sqlite3_step(st);
+  store_status result = STORE_ONE;
+  if (rc == SQLITE_ROW)
+    *version = store_fnv1a(sqlite3_column_blob(st, 0),
+                           (size_t)sqlite3_column_bytes(st, 0));
+  else
+    result = rc == SQLITE_DONE ? STORE_NONE : store_fail(s, "get");
+  sqlite3_reset(st);
+  return result;
 }
 
 store_status store_obj_get_text(store *s, const store_obj_key *key, char **text,

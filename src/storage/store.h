@@ -60,13 +60,29 @@ typedef struct store_obj_key {
 store_status store_obj_insert(store *s, const store_obj_key *key,
                               const char *parent_id, const char *group_id,
                               const json_t *body);
+/* The stored form of attributes: compact JSON text of body, keys in their
+ * order (malloc'ed; caller frees), NULL on failure. */
+char *store_dump(const json_t *body);
+/* store_obj_insert with the attributes already serialised (`text`,
+ * borrowed; store_dump's form), for a handler that made the text before its
+ * transaction. */
+store_status store_obj_insert_text(store *s, const store_obj_key *key,
+                                   const char *parent_id, const char *group_id,
+                                   const char *text);
+/* A fingerprint of an object's stored attributes (64-bit FNV-1a of their
+ * text): what a prepare step built from an object is still right when the
+ * fingerprint in the transaction is the one it read. STORE_NONE when the
+ * object does not exist. */
+store_status store_obj_version(store *s, const store_obj_key *key,
+                               uint64_t *version);
 /* Loads an object's attributes: *out is a NEW reference on STORE_ONE. */
 store_status store_obj_get(store *s, const store_obj_key *key, json_t **out);
 /* The same for a caller that only reads the object: *out is a NEW reference
  * to a tree that may be shared with the connection's cache of parsed texts
- * (no copy is made), so it must not be modified. */
+ * (no copy is made), so it must not be modified. *version, when not NULL,
+ * is set to store_obj_version's fingerprint. */
 store_status store_obj_get_shared(store *s, const store_obj_key *key,
-                                  json_t **out);
+                                  json_t **out, uint64_t *version);
 /* The same as stored JSON text (malloc'ed, NUL-terminated, *len bytes;
  * caller frees) on STORE_ONE, for answers built without parsing it. */
 store_status store_obj_get_text(store *s, const store_obj_key *key, char **text,

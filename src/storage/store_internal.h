@@ -48,8 +48,6 @@ void store_row_key0(sqlite3_stmt *st, void *last_key);
 store_status store_page_text(store *s, sqlite3_stmt *st,
                              const store_text_page *p, char **text, size_t *len,
                              bool *more);
-/* Compact JSON text of body (malloc'ed; caller frees), NULL on failure. */
-char *store_dump(const json_t *body);
 /* EXPLAIN QUERY PLAN of `sql` on this connection, one line per step
  * ("SEARCH t USING INDEX …"), into out; for tests that check a query is
  * served from an index. */
