@@ -72,11 +72,13 @@ static const struct {
     JOURNAL_NAME("admin_token"),  JOURNAL_NAME("client_assertion")};
 #undef JOURNAL_NAME
 
-/* Every answer's keys are checked: lengths first, then the text. */
+/* Every answer's keys are checked: lengths first, then the first letter
+ * (ASCII case folded), then the text. */
 static bool journal_is_secret_name(const char *name, size_t len) {
   for (size_t i = 0;
        i < sizeof journal_secret_names / sizeof journal_secret_names[0]; i++)
     if (journal_secret_names[i].len == len &&
+        (journal_secret_names[i].name[0] | 0x20) == (name[0] | 0x20) &&
         strncasecmp(journal_secret_names[i].name, name, len) == 0)
       return true;
   return false;
