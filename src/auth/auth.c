@@ -1,7 +1,9 @@
 #include "auth/auth.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -19,7 +21,29 @@ typedef struct {
   uint64_t epoch;
   store_token_info info;
 } auth_cache_entry;
-static _Thread_local auth_cache_entry auth_cache[AUTH_CACHE_SLOTS];
+/* On the heap, allocated at a thread's first lookup, not in thread-local
+ * storage: every thread (the engine's and the log's too) gets a zeroed copy
+ * of the static TLS block when it starts, and the cache is 100 KiB. */
+static _Thread_local auth_cache_entry *auth_cache;
+static pthread_key_t auth_cache_key; /* frees a thread's cache at its end */
+static pthread_once_t auth_cache_once = PTHREAD_ONCE_INIT;
+static bool auth_cache_keyed;
+
+static void auth_cache_key_make(void) {
+  auth_cache_keyed = pthread_key_create(&auth_cache_key, free) == 0;
+}
+
+/* This thread's cache; NULL when out of memory (lookups then go to the
+ * store). */
+static auth_cache_entry *auth_cache_mine(void) {
+  if (!auth_cache) {
+    pthread_once(&auth_cache_once, auth_cache_key_make);
+    auth_cache = calloc(AUTH_CACHE_SLOTS, sizeof *auth_cache);
+    if (auth_cache && auth_cache_keyed)
+      pthread_setspecific(auth_cache_key, auth_cache);
+  }
+  return auth_cache;
+}
 
 static size_t auth_slot(const char *token) {
   uint64_t h = 1469598103934665603ull;
@@ -30,7 +54,10 @@ static size_t auth_slot(const char *token) {
 
 static store_status auth_lookup(store *s, const char *token,
                                 store_token_info *info) {
-  auth_cache_entry *e = &auth_cache[auth_slot(token)];
+  auth_cache_entry *cache = auth_cache_mine();
+  if (!cache)
+    return store_token_get(s, token, info);
+  auth_cache_entry *e = &cache[auth_slot(token)];
   uint64_t epoch = store_credentials_epoch();
   if (e->epoch == epoch && strcmp(e->token, token) == 0) {
     *info = e->info;
