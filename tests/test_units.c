@@ -439,6 +439,12 @@ static store_status pred_create_in_tx(store *s, void *arg) {
   c->req.db = s;
   api_response_free(&c->resp);
   c->resp = predictions_create(&c->req);
+  if (c->resp.raw) { /* an answer made ahead, as text */
+    c->resp.body = json_loadb(c->resp.raw, c->resp.raw_len, 0, NULL);
+    ck_assert_ptr_nonnull(c->resp.body);
+    free(c->resp.raw);
+    c->resp.raw = NULL;
+  }
   return c->resp.status < 300 ? STORE_ONE : STORE_NONE;
 }
 

@@ -482,22 +482,63 @@ static json_t *pred_predict(const json_t *model, const json_t *doc,
 /* The stored prediction keeps createdTime/createdBy (from crud_new) and the
  * preprocessing asked for; the Prediction schema admits none of them, so
  * responses carry only its own attributes. */
+static const char *const pred_shown[] = {
+    "predictionId", "documentId",    "modelId", "predictions",
+    "timestamp",    "inferenceTime", NULL};
+
+static bool pred_is_shown(const char *key) {
+  const char *const *s = pred_shown;
+  while (*s && strcmp(*s, key) != 0)
+    s++;
+  return *s != NULL;
+}
+
 static bool pred_present(const api_request *req, json_t *obj) {
   (void)req;
-  static const char *const shown[] = {
-      "predictionId", "documentId",    "modelId", "predictions",
-      "timestamp",    "inferenceTime", NULL};
   const char *key;
   json_t *value;
   void *tmp;
   json_object_foreach_safe(obj, tmp, key, value) {
     (void)value;
-    const char *const *s = shown;
-    while (*s && strcmp(*s, key) != 0)
-      s++;
-    if (!*s)
+    if (!pred_is_shown(key))
       json_object_del(obj, key);
   }
+  return true;
+}
+
+/* One serialisation for both texts of a new prediction: the answer (what
+ * pred_present leaves; malloc'ed, *answer_len bytes) and the stored text
+ * (malloc'ed), which is the answer with the hidden attributes after it. */
+static bool pred_texts(const json_t *obj, char **stored, char **answer,
+                       size_t *answer_len) {
+  json_t *shown = json_object(), *hidden = json_object();
+  const char *key;
+  json_t *value;
+  json_object_foreach((json_t *)obj, key, value)
+      json_object_set(pred_is_shown(key) ? shown : hidden, key, value);
+  char *a = store_dump(shown);
+  char *h = store_dump(hidden);
+  json_decref(shown);
+  json_decref(hidden);
+  size_t alen = a ? strlen(a) : 0, hlen = h ? strlen(h) : 0;
+  /* {shown…} and {hidden…} make {shown…,hidden…}. */
+  char *t = a && h && alen >= 2 && hlen >= 2 ? malloc(alen + hlen) : NULL;
+  if (t) {
+    memcpy(t, a, alen - 1);
+    size_t n = alen - 1;
+    if (hlen > 2 && alen > 2)
+      t[n++] = ',';
+    memcpy(t + n, h + 1, hlen - 1);
+    t[n + hlen - 1] = '\0';
+  }
+  free(h);
+  if (!t) {
+    free(a);
+    return false;
+  }
+  *stored = t;
+  *answer = a;
+  *answer_len = alen;
   return true;
 }
 
@@ -590,13 +631,16 @@ LAS_PREPARE(predictions_prepare) {
   json_decref(doc);
   json_decref(model);
   api_response_free(&fail);
-  char *text = obj ? store_dump(obj) : NULL;
-  if (!text) {
+  char *text = NULL, *answer = NULL;
+  size_t answer_len = 0;
+  if (!obj || !pred_texts(obj, &text, &answer, &answer_len)) {
     json_decref(obj);
     return;
   }
   req->prepared.obj = obj;
   req->prepared.text = text;
+  req->prepared.answer = answer;
+  req->prepared.answer_len = answer_len;
   memcpy(req->prepared.versions, versions, sizeof versions);
 }
 
@@ -663,10 +707,17 @@ LAS_HANDLER(predictions_create) {
     json_decref(obj);
     return api_store_err(st);
   }
+  /* The prepared answer is copied: a retried transaction uses it again. */
+  if (text) {
+    json_decref(obj);
+    char *answer = malloc(req->prepared.answer_len + 1);
+    if (!answer)
+      return api_err(ERR_INTERNAL);
+    memcpy(answer, req->prepared.answer, req->prepared.answer_len + 1);
+    return api_ok_raw(answer, req->prepared.answer_len);
+  }
   /* Not crud_reply: it takes any object with a "predictions" array for a
-   * list page, and a prediction has one of its own. The prepared object is
-   * shared with req->prepared (a retried transaction uses it again): the
-   * answer is a copy. */
+   * list page, and a prediction has one of its own. */
   json_t *shown = json_copy(obj);
   json_decref(obj);
   if (!shown)

@@ -22,6 +22,7 @@ void api_response_free(api_response *resp) {
 void api_prepared_free(api_prepared *p) {
   json_decref(p->obj);
   free(p->text);
+  free(p->answer);
   free(p->bytes);
   *p = (api_prepared){0};
 }

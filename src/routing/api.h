@@ -34,8 +34,10 @@ struct sockaddr;
  * dispatcher frees it once the handler has answered. All fields are
  * optional. */
 typedef struct api_prepared {
-  json_t *obj;          /* an object built ahead (owned) */
-  char *text;           /* obj as stored JSON text (owned) */
+  json_t *obj;  /* an object built ahead (owned) */
+  char *text;   /* obj as stored JSON text (owned) */
+  char *answer; /* the answer's JSON text, answer_len bytes (owned) */
+  size_t answer_len;
   uint64_t versions[2]; /* store_obj_version of what obj was built from */
   unsigned char *bytes; /* decoded content (owned) */
   size_t bytes_len;
