@@ -66,15 +66,24 @@ store_status crud_load(const api_request *req, const crud_kind *k,
 static store_status crud_store(const api_request *req, const crud_kind *k,
                                const char *id, const char *parent_id,
                                const char *group_id, json_t *obj, bool insert,
-                               const unsigned char *decoded, size_t len) {
+                               const unsigned char *decoded, size_t len,
+                               char **stored) {
   store_obj_key key = {k->kind, req->principal.org_id, id};
   json_t *blob = k->blob_field ? json_object_get(obj, k->blob_field) : NULL;
   json_incref(blob);
   if (blob)
     json_object_del(obj, k->blob_field);
+  char *text = stored ? store_dump(obj) : NULL;
   store_status st =
-      insert ? store_obj_insert(req->db, &key, parent_id, group_id, obj)
-             : store_obj_update(req->db, &key, parent_id, group_id, obj);
+      stored ? (text ? store_obj_insert_text(req->db, &key, parent_id, group_id,
+                                             text)
+                     : STORE_ERROR)
+      : insert ? store_obj_insert(req->db, &key, parent_id, group_id, obj)
+               : store_obj_update(req->db, &key, parent_id, group_id, obj);
+  if (stored && st == STORE_ONE)
+    *stored = text;
+  else
+    free(text);
   if (st == STORE_ONE && json_is_string(blob)) {
     /* The API's base64 is kept as the bytes it encodes (handlers have
      * checked it decodes). */
@@ -95,20 +104,22 @@ static store_status crud_store(const api_request *req, const crud_kind *k,
 store_status crud_insert(const api_request *req, const crud_kind *k,
                          const char *id, const char *parent_id,
                          const char *group_id, json_t *obj) {
-  return crud_store(req, k, id, parent_id, group_id, obj, true, NULL, 0);
+  return crud_store(req, k, id, parent_id, group_id, obj, true, NULL, 0, NULL);
 }
 
 store_status crud_insert_decoded(const api_request *req, const crud_kind *k,
                                  const char *id, const char *parent_id,
                                  const char *group_id, json_t *obj,
-                                 const unsigned char *decoded, size_t len) {
-  return crud_store(req, k, id, parent_id, group_id, obj, true, decoded, len);
+                                 const unsigned char *decoded, size_t len,
+                                 char **stored) {
+  return crud_store(req, k, id, parent_id, group_id, obj, true, decoded, len,
+                    stored);
 }
 
 store_status crud_save(const api_request *req, const crud_kind *k,
                        const char *id, const char *parent_id,
                        const char *group_id, json_t *obj) {
-  return crud_store(req, k, id, parent_id, group_id, obj, false, NULL, 0);
+  return crud_store(req, k, id, parent_id, group_id, obj, false, NULL, 0, NULL);
 }
 
 store_status crud_attach_blob(const api_request *req, const crud_kind *k,

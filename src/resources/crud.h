@@ -45,11 +45,14 @@ store_status crud_save(const api_request *req, const crud_kind *k,
                        const char *group_id, json_t *obj);
 /* crud_insert for a handler that has decoded the blob field's base64 (to
  * check it): `decoded` (len bytes, borrowed) is stored as the blob instead
- * of decoding the field a second time. */
+ * of decoding the field a second time. On STORE_ONE, *stored (when not NULL)
+ * is the attributes' stored text (malloc'ed; the blob field is not in it),
+ * for an answer that shows exactly that. */
 store_status crud_insert_decoded(const api_request *req, const crud_kind *k,
                                  const char *id, const char *parent_id,
                                  const char *group_id, json_t *obj,
-                                 const unsigned char *decoded, size_t len);
+                                 const unsigned char *decoded, size_t len,
+                                 char **stored);
 /* Puts the stored blob back into obj's blob field (removed when none). */
 store_status crud_attach_blob(const api_request *req, const crud_kind *k,
                               const char *id, json_t *obj);

@@ -257,25 +257,28 @@ LAS_HANDLER(documents_create) {
                                        "groundTruth", "retentionInDays",
                                        "content",     NULL};
   crud_copy_fields(doc, req->body, fields);
+  /* The answer is the stored text: the attributes without the upload. */
+  char *stored = NULL;
   store_status st = crud_insert_decoded(
       req, &document_kind, id, document_str(doc, "datasetId"),
-      document_str(doc, "consentId"), doc, raw, raw_len);
+      document_str(doc, "consentId"), doc, raw, raw_len, &stored);
   free(own);
   if (st == STORE_ONE) {
     check = document_schedule_expiry(req, id, doc);
     if (check.status) {
       json_decref(doc);
+      free(stored);
       return check;
     }
     st = datasets_bump_version(req, document_str(doc, "datasetId"));
   }
+  json_decref(doc);
   if (st != STORE_ONE) {
-    json_decref(doc);
+    free(stored);
     return api_store_err(st);
   }
   /* The upload is not echoed back; GET /documents/{id} returns it. */
-  json_object_del(doc, "content");
-  return api_ok(doc);
+  return api_ok_raw(stored, strlen(stored));
 }
 
 LAS_HANDLER(documents_get) {
