@@ -544,6 +544,17 @@ START_TEST(prepared_predictions_stand_only_on_unchanged_inputs) {
 }
 END_TEST
 
+/* Schemas are compiled at first use (schemas.h): this is where a schema
+ * that would not compile is found, not by the request that first needs it. */
+START_TEST(every_embedded_schema_compiles) {
+  char err[320] = "";
+  ck_assert_msg(schemas_compile_all(err, sizeof err), "%s", err);
+  ck_assert_ptr_nonnull(schemas_get("PostDocuments"));
+  ck_assert_ptr_nonnull(schemas_json("Prediction"));
+  ck_assert_ptr_null(schemas_get("NoSuchSchema"));
+}
+END_TEST
+
 START_TEST(failed_writes_leave_nothing_behind) {
   /* A document naming a missing dataset is refused and nothing is stored. */
   api_response r = call("POST", "/documents",
@@ -1353,6 +1364,7 @@ static Suite *units_suite(void) {
   tcase_add_test(handlers, control_api_advance_runs_due_jobs_before_it_answers);
   tcase_add_test(handlers, run_due_now_runs_what_jobs_make_due);
   tcase_add_test(handlers, failed_writes_leave_nothing_behind);
+  tcase_add_test(handlers, every_embedded_schema_compiles);
   tcase_add_test(handlers, shared_loads_are_not_copies_and_copies_stay_own);
   tcase_add_test(handlers, prepared_predictions_stand_only_on_unchanged_inputs);
   tcase_add_test(handlers, page_tokens_resist_tampering);

@@ -221,6 +221,12 @@ bool dispatch_check_json(const char *schema_name, json_t *body,
     return false;
   }
   const js_schema *schema = schema_name ? schemas_get(schema_name) : NULL;
+  if (schema_name && !schema) {
+    /* Never unchecked: a schema that does not compile refuses the body. */
+    snprintf(err, errlen, "%s: cannot be checked (schema %s does not compile)",
+             root ? root : "body", schema_name);
+    return false;
+  }
   char why[768];
   if (!schema || js_validate_normalize(schema, body, root ? root : "body", why,
                                        sizeof why))

@@ -402,60 +402,79 @@ void store_copy_col(sqlite3_stmt *st, int col, char *dst, size_t size) {
 
 /* ---- migrations ---- */
 
+/* Every pending migration is applied in one transaction: a start either
+ * brings the database to the binary's schema or leaves it as it was (and a
+ * fresh database costs one commit, not one per migration). */
 bool store_migrate(store *s, char *err, size_t errlen) {
   char *msg = NULL;
   if (sqlite3_exec(s->db,
                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
                    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
                    "applied_us INTEGER NOT NULL)",
-                   NULL, NULL, &msg) != SQLITE_OK) {
+                   NULL, NULL, &msg) != SQLITE_OK ||
+      sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
     snprintf(err, errlen, "migrations: %s", msg ? msg : "?");
     sqlite3_free(msg);
     return false;
   }
-  for (size_t i = 0; i < embedded_migrations_count; i++) {
+  sqlite3_stmt *applied_q = NULL, *record_q = NULL;
+  sqlite3_prepare_v2(s->db,
+                     "SELECT 1 FROM schema_migrations WHERE version = ?1", -1,
+                     &applied_q, NULL);
+  sqlite3_prepare_v2(s->db,
+                     "INSERT INTO schema_migrations (version, name, "
+                     "applied_us) VALUES (?1, ?2, ?3)",
+                     -1, &record_q, NULL);
+  bool ok = applied_q && record_q;
+  if (!ok)
+    snprintf(err, errlen, "migrations: %s", sqlite3_errmsg(s->db));
+  size_t applied_now = 0;
+  for (size_t i = 0; ok && i < embedded_migrations_count; i++) {
     const struct embedded_text *m = &embedded_migrations[i];
     long version = strtol(m->name, NULL, 10);
     if (version <= 0) {
       snprintf(err, errlen, "migration %s: name must start with a number",
                m->name);
-      return false;
+      ok = false;
+      break;
     }
-    sqlite3_stmt *q = NULL;
-    sqlite3_prepare_v2(s->db,
-                       "SELECT 1 FROM schema_migrations WHERE version = ?1", -1,
-                       &q, NULL);
-    sqlite3_bind_int64(q, 1, version);
-    bool applied = sqlite3_step(q) == SQLITE_ROW;
-    sqlite3_finalize(q);
-    if (applied)
+    sqlite3_reset(applied_q);
+    sqlite3_bind_int64(applied_q, 1, version);
+    if (sqlite3_step(applied_q) == SQLITE_ROW)
       continue;
-    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(s->db, m->text, NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(s->db, m->text, NULL, NULL, &msg) != SQLITE_OK) {
       snprintf(err, errlen, "migration %s: %s", m->name, msg ? msg : "?");
       sqlite3_free(msg);
-      sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-      return false;
+      msg = NULL;
+      ok = false;
+      break;
     }
-    sqlite3_prepare_v2(s->db,
-                       "INSERT INTO schema_migrations (version, name, "
-                       "applied_us) VALUES (?1, ?2, ?3)",
-                       -1, &q, NULL);
-    sqlite3_bind_int64(q, 1, version);
-    sqlite3_bind_text(q, 2, m->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 3, clock_now_us());
-    int rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    if (rc != SQLITE_DONE ||
-        sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-      snprintf(err, errlen, "migration %s: %s", m->name,
-               msg ? msg : sqlite3_errmsg(s->db));
-      sqlite3_free(msg);
-      sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-      return false;
+    sqlite3_reset(record_q);
+    sqlite3_bind_int64(record_q, 1, version);
+    sqlite3_bind_text(record_q, 2, m->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(record_q, 3, clock_now_us());
+    if (sqlite3_step(record_q) != SQLITE_DONE) {
+      snprintf(err, errlen, "migration %s: %s", m->name, sqlite3_errmsg(s->db));
+      ok = false;
+      break;
     }
-    log_msg(LOG_INFO, "store: applied migration %s", m->name);
+    applied_now++;
   }
+  sqlite3_finalize(applied_q);
+  sqlite3_finalize(record_q);
+  if (ok && sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+    snprintf(err, errlen, "migrations: commit: %s", msg ? msg : "?");
+    sqlite3_free(msg);
+    ok = false;
+  }
+  if (!ok) {
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return false;
+  }
+  if (applied_now)
+    log_msg(LOG_INFO, "store: applied %zu migration%s, up to %s", applied_now,
+            applied_now == 1 ? "" : "s",
+            embedded_migrations[embedded_migrations_count - 1].name);
   return true;
 }
 
