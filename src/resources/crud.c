@@ -490,45 +490,38 @@ static void crud_list_context(const api_request *req, const crud_kind *k,
 static api_response crud_list_text(api_request *req, const crud_kind *k,
                                    const store_page_query *q,
                                    const char *context) {
-  char *items = NULL;
-  size_t items_len = 0;
+  /* {"<list_field>":<items>,"nextToken":<token>}: the page is read into
+   * the answer's own buffer after its start, and the end is appended. */
+  char start[64];
+  snprintf(start, sizeof start, "{\"%s\":", k->list_field);
+  char *out = NULL;
+  size_t n = 0;
   int64_t last = 0;
   bool more = false;
   store_status st =
-      store_obj_page_text(req->db, q, &items, &items_len, &last, &more);
+      store_obj_page_text(req->db, q, start, &out, &n, &last, &more);
   if (st != STORE_ONE)
     return api_store_err(st);
   json_t *token = paging_next_token(context, last, more);
   char *token_text = json_dumps(token, JSON_ENCODE_ANY);
   json_decref(token);
-  size_t field_len = strlen(k->list_field);
+  static const char next[] = ",\"nextToken\":";
   size_t token_len = token_text ? strlen(token_text) : 0;
-  char *out = malloc(items_len + field_len + token_len + 32);
-  if (!out || !token_text) {
+  /* Usually in place: the page's buffer was sized for larger rows. */
+  char *grown =
+      token_text ? realloc(out, n + sizeof next + token_len + 1) : NULL;
+  if (!grown) {
     free(out);
-    free(items);
     free(token_text);
     return api_err(ERR_INTERNAL);
   }
-  /* {"<list_field>":<items>,"nextToken":<token>}, copied piece by piece:
-   * printf's %s would walk the page a byte at a time. */
-  size_t n = 0;
-  memcpy(out + n, "{\"", 2);
-  n += 2;
-  memcpy(out + n, k->list_field, field_len);
-  n += field_len;
-  memcpy(out + n, "\":", 2);
-  n += 2;
-  memcpy(out + n, items, items_len);
-  n += items_len;
-  static const char next[] = ",\"nextToken\":";
+  out = grown;
   memcpy(out + n, next, sizeof next - 1);
   n += sizeof next - 1;
   memcpy(out + n, token_text, token_len);
   n += token_len;
   out[n++] = '}';
   out[n] = '\0';
-  free(items);
   free(token_text);
   return api_ok_raw(out, n);
 }

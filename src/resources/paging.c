@@ -12,9 +12,11 @@
 
 enum { PAGING_KEY_LEN = 32, PAGING_MAC_LEN = 16 };
 
-/* Replaced by a reset or a restore while lists are served: read and
+/* The HMAC state right after the key was set (hmac_sha256_set_key costs
+ * two of the four SHA-256 blocks of a token's MAC, so it is done once per
+ * key). Replaced by a reset or a restore while lists are served: read and
  * written under the lock. */
-static unsigned char paging_key[PAGING_KEY_LEN];
+static struct hmac_sha256_ctx paging_keyed;
 static pthread_mutex_t paging_key_lock = PTHREAD_MUTEX_INITIALIZER;
 
 bool paging_init(store *s, char *err, size_t errlen) {
@@ -42,8 +44,10 @@ bool paging_init(store *s, char *err, size_t errlen) {
     key[i] = (unsigned char)(codec_hex_value(hex[2 * i]) << 4 |
                              codec_hex_value(hex[2 * i + 1]));
   free(hex);
+  struct hmac_sha256_ctx keyed;
+  hmac_sha256_set_key(&keyed, sizeof key, key);
   pthread_mutex_lock(&paging_key_lock);
-  memcpy(paging_key, key, sizeof key);
+  paging_keyed = keyed;
   pthread_mutex_unlock(&paging_key_lock);
   return true;
 }
@@ -57,12 +61,10 @@ static void paging_mac(const char *context, const int64_t *key, int64_t seq,
   int n = key ? snprintf(head, sizeof head, "%lld|%lld|", (long long)*key,
                          (long long)seq)
               : snprintf(head, sizeof head, "%lld|", (long long)seq);
-  unsigned char secret[PAGING_KEY_LEN];
-  pthread_mutex_lock(&paging_key_lock);
-  memcpy(secret, paging_key, sizeof secret);
-  pthread_mutex_unlock(&paging_key_lock);
   struct hmac_sha256_ctx ctx;
-  hmac_sha256_set_key(&ctx, sizeof secret, secret);
+  pthread_mutex_lock(&paging_key_lock);
+  ctx = paging_keyed;
+  pthread_mutex_unlock(&paging_key_lock);
   hmac_sha256_update(&ctx, (size_t)n, (const uint8_t *)head);
   hmac_sha256_update(&ctx, strlen(context), (const uint8_t *)context);
   hmac_sha256_digest(&ctx, PAGING_MAC_LEN, out);

@@ -1091,7 +1091,9 @@ store_status store_page_text(store *s, sqlite3_stmt *st,
     buf = malloc(p->guess);
     cap = buf ? p->guess : 0;
   }
-  bool ok = text_append(&buf, &n, &cap, "[", 1);
+  bool ok = (!p->prefix ||
+             text_append(&buf, &n, &cap, p->prefix, strlen(p->prefix))) &&
+            text_append(&buf, &n, &cap, "[", 1);
   int rows = 0, rc = SQLITE_DONE;
   while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (rows == p->limit) {
@@ -1216,8 +1218,8 @@ store_status store_obj_page(store *s, const store_page_query *q, json_t **items,
 }
 
 store_status store_obj_page_text(store *s, const store_page_query *q,
-                                 char **text, size_t *len, int64_t *last_seq,
-                                 bool *more) {
+                                 const char *prefix, char **text, size_t *len,
+                                 int64_t *last_seq, bool *more) {
   sqlite3_stmt *st = store_page_stmt(s, q);
   if (!st)
     return STORE_ERROR;
@@ -1230,6 +1232,7 @@ store_status store_obj_page_text(store *s, const store_page_query *q,
       .on_row = store_row_key0,
       .arg = last_seq,
       .guess = (size_t)(q->limit > 0 ? q->limit : 1) * 768 + 64,
+      .prefix = prefix,
   };
   return store_page_text(s, st, &p, text, len, more);
 }

@@ -123,10 +123,12 @@ typedef struct store_page_query {
 store_status store_obj_page(store *s, const store_page_query *q, json_t **items,
                             int64_t *last_seq, bool *more);
 /* The same page as JSON text "[{…},{…}]" exactly as stored (malloc'ed,
- * caller frees), for lists answered without touching the objects. */
+ * caller frees), for lists answered without touching the objects; `prefix`
+ * (when not NULL) is put before the '[' (the start of the answer around
+ * it: the page is then copied once). */
 store_status store_obj_page_text(store *s, const store_page_query *q,
-                                 char **text, size_t *len, int64_t *last_seq,
-                                 bool *more);
+                                 const char *prefix, char **text, size_t *len,
+                                 int64_t *last_seq, bool *more);
 /* Deletes one page of the matching objects (with their blobs), collecting
  * the deleted attributes into *items (NEW array). Same paging as above. */
 store_status store_obj_delete_page(store *s, const store_page_query *q,

@@ -37,8 +37,9 @@ typedef struct store_text_page {
   /* Called for each row taken, to read its keys (may be NULL). */
   void (*on_row)(sqlite3_stmt *st, void *arg);
   void *arg;
-  size_t guess;     /* initial capacity in bytes, 0 for a default */
-  const char *what; /* for the log on failure, or NULL */
+  size_t guess;       /* initial capacity in bytes, 0 for a default */
+  const char *prefix; /* text before the '[', or NULL */
+  const char *what;   /* for the log on failure, or NULL */
 } store_text_page;
 /* A store_text_page.on_row for pages keyed by column 0: arg is the
  * int64_t that receives the key of the last row taken. */
