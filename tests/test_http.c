@@ -337,6 +337,16 @@ START_TEST(test_each_limit_answers_at_once_in_json) {
                "application/json\r\nTransfer-Encoding: chunked\r\nConnection: "
                "close\r\n\r\n7d0\r\n%s\r\n0\r\n\r\n",
                body);
+  r = raw_exchange(&srv, req, (size_t)n, 5000);
+  EXPECT_REFUSAL(r, 413, "--max-body-bytes");
+  raw_free(&r);
+  /* Chunked and still arriving (no last chunk): refused as soon as it is
+   * over the limit, not when it ends or the body timeout (30 s) runs out. */
+  n = snprintf(req, sizeof req,
+               "POST /datasets HTTP/1.1\r\nHost: x\r\nContent-Type: "
+               "application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "7d0\r\n%s\r\n",
+               body);
   free(body);
   r = raw_exchange(&srv, req, (size_t)n, 5000);
   EXPECT_REFUSAL(r, 413, "--max-body-bytes");

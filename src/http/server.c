@@ -592,6 +592,13 @@ static guard_conn *http_guard_conn(struct MHD_Connection *c) {
 
 /* ---- libmicrohttpd's own answers ---- */
 
+static api_response http_body_too_large(const http_server *srv) {
+  return api_errf(ERR_PAYLOAD_TOO_LARGE,
+                  "body: larger than the limit of %zu bytes "
+                  "(--max-body-bytes)",
+                  srv->s.max_body_bytes);
+}
+
 typedef struct {
   size_t n, bytes;
 } http_head_count;
@@ -671,14 +678,12 @@ static api_response http_own_refusal(const http_server *srv,
   }
   case MHD_OWN_CONTENT_LENGTH_TOO_LARGE:
   case MHD_OWN_CHUNK_TOO_LARGE:
-    return api_errf(ERR_PAYLOAD_TOO_LARGE,
-                    "body: larger than the limit of %zu bytes "
-                    "(--max-body-bytes)",
-                    srv->s.max_body_bytes);
+    return http_body_too_large(srv);
   case MHD_OWN_CHUNKED_MALFORMED:
     return api_errf(ERR_BAD_REQUEST,
                     "body: malformed chunked encoding (RFC 9112 section 7.1)");
   case MHD_OWN_INTERNAL_ERROR:
+  case MHD_OWN_UPLOAD_REFUSED: /* out of memory for the body */
     break;
   }
   return api_err(ERR_INTERNAL);
@@ -849,6 +854,14 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c,
     if (!http_append(hr, upload_data, *upload_data_size, srv->s.max_body_bytes))
       return MHD_NO;
     *upload_data_size = 0;
+    if (hr->too_large && !hr->early.status) {
+      /* A body without a declared length (chunked) that outgrows the
+       * limit: refused now, not once all of it has arrived. MHD_NO makes
+       * libmicrohttpd (patch 7) answer through http_own_answer, which
+       * sends this, and stop reading. */
+      hr->early = http_body_too_large(srv);
+      return MHD_NO;
+    }
     return MHD_YES;
   }
   if (!guard_body_done(srv->guard, http_guard_conn(c)))
@@ -856,10 +869,7 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c,
   if (hr->early.status)
     return http_send(c, hr, method, &hr->early);
   if (hr->too_large) {
-    api_response resp = api_errf(ERR_PAYLOAD_TOO_LARGE,
-                                 "body: larger than the limit of %zu bytes "
-                                 "(--max-body-bytes)",
-                                 srv->s.max_body_bytes);
+    api_response resp = http_body_too_large(srv);
     return http_send(c, hr, method, &resp);
   }
   const union MHD_ConnectionInfo *peer =
