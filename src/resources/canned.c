@@ -166,20 +166,10 @@ static api_response canned_tx_failed(canned_tx *t, store_status st) {
 }
 
 LAS_HANDLER(emulator_canned_post) {
-  const json_t *body = req->body;
-  if (!json_is_object(body))
-    return api_errf(ERR_BAD_REQUEST, "body: must be object");
-  const char *key;
-  json_t *v;
-  json_object_foreach((json_t *)body, key, v) {
-    if (strcmp(key, "results") != 0)
-      return api_errf(ERR_BAD_REQUEST,
-                      "%.100s: is not a field of this request (only results)",
-                      key);
-  }
-  const json_t *results = json_object_get(body, "results");
+  api_response fail;
+  const json_t *results = api_body_only_field(req, "results", &fail);
   if (!results)
-    return api_errf(ERR_BAD_REQUEST, "results: is required");
+    return fail;
   if (!json_is_array(results) || json_array_size(results) < 1 ||
       json_array_size(results) > CANNED_MAX_PER_CALL)
     return api_errf(ERR_BAD_REQUEST,

@@ -60,20 +60,10 @@ LAS_HANDLER(emulator_clock_get) {
 }
 
 LAS_HANDLER(emulator_clock_advance) {
-  const json_t *body = req->body;
-  if (!json_is_object(body))
-    return api_errf(ERR_BAD_REQUEST, "body: must be object");
-  const char *key;
-  const json_t *v;
-  json_object_foreach((json_t *)body, key, v) {
-    if (strcmp(key, "seconds") != 0)
-      return api_errf(ERR_BAD_REQUEST,
-                      "%.100s: is not a field of this request (only seconds)",
-                      key);
-  }
-  v = json_object_get(body, "seconds");
+  api_response fail;
+  const json_t *v = api_body_only_field(req, "seconds", &fail);
   if (!v)
-    return api_errf(ERR_BAD_REQUEST, "seconds: is required");
+    return fail;
   if (!json_is_number(v))
     return api_errf(ERR_BAD_REQUEST, "seconds: must be a number");
   double seconds = json_number_value(v);
@@ -177,19 +167,10 @@ static api_response emulator_clock_move(int64_t offset_us) {
 }
 
 LAS_HANDLER(emulator_clock_set) {
-  const json_t *body = req->body;
-  if (!json_is_object(body))
-    return api_errf(ERR_BAD_REQUEST, "body: must be object");
-  const char *key;
-  const json_t *v;
-  json_object_foreach((json_t *)body, key, v) {
-    if (strcmp(key, "now") != 0)
-      return api_errf(ERR_BAD_REQUEST,
-                      "%.100s: is not a field of this request (only now)", key);
-  }
-  v = json_object_get(body, "now");
+  api_response fail;
+  const json_t *v = api_body_only_field(req, "now", &fail);
   if (!v)
-    return api_errf(ERR_BAD_REQUEST, "now: is required");
+    return fail;
   if (!json_is_string(v))
     return api_errf(ERR_BAD_REQUEST, "now: must be a string");
   int64_t target = 0;

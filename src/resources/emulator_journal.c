@@ -192,19 +192,10 @@ LAS_HANDLER(emulator_throttle_get) {
 }
 
 LAS_HANDLER(emulator_throttle_set) {
-  const json_t *body = req->body;
-  if (!json_is_object(body))
-    return api_errf(ERR_BAD_REQUEST, "body: must be object");
-  const char *key;
-  const json_t *v;
-  json_object_foreach((json_t *)body, key, v) {
-    if (strcmp(key, "rps") != 0)
-      return api_errf(ERR_BAD_REQUEST,
-                      "%.100s: is not a field of this request (only rps)", key);
-  }
-  v = json_object_get(body, "rps");
+  api_response fail;
+  const json_t *v = api_body_only_field(req, "rps", &fail);
   if (!v)
-    return api_errf(ERR_BAD_REQUEST, "rps: is required");
+    return fail;
   if (!json_is_integer(v) || json_integer_value(v) < 0 ||
       json_integer_value(v) > 1000000)
     return api_errf(ERR_BAD_REQUEST,

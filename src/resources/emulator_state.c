@@ -33,32 +33,8 @@
 
 enum { EMU_PATH_MAX = 1000 };
 
-/* The body's one field `name`, checked; NULL with *fail set otherwise. */
-static const json_t *emu_only_field(const api_request *req, const char *name,
-                                    api_response *fail) {
-  const json_t *body = req->body;
-  if (!json_is_object(body)) {
-    *fail = api_errf(ERR_BAD_REQUEST, "body: must be object");
-    return NULL;
-  }
-  const char *key;
-  const json_t *v;
-  json_object_foreach((json_t *)body, key, v) {
-    if (strcmp(key, name) != 0) {
-      *fail = api_errf(ERR_BAD_REQUEST,
-                       "%.100s: is not a field of this request (only %s)", key,
-                       name);
-      return NULL;
-    }
-  }
-  v = json_object_get(body, name);
-  if (!v)
-    *fail = api_errf(ERR_BAD_REQUEST, "%s: is required", name);
-  return v;
-}
-
 static const char *emu_path(const api_request *req, api_response *fail) {
-  const json_t *v = emu_only_field(req, "path", fail);
+  const json_t *v = api_body_only_field(req, "path", fail);
   if (!v)
     return NULL;
   const char *path = json_string_value(v);
@@ -270,7 +246,7 @@ LAS_HANDLER(emulator_ids_get) {
 
 LAS_HANDLER(emulator_ids_put) {
   api_response fail;
-  const json_t *v = emu_only_field(req, "seed", &fail);
+  const json_t *v = api_body_only_field(req, "seed", &fail);
   if (!v)
     return fail;
   if (!json_is_integer(v))

@@ -153,3 +153,26 @@ json_t *api_now_json(const api_request *req) {
   clock_format_iso(req->now_us, buf, sizeof buf);
   return json_string(buf);
 }
+
+const json_t *api_body_only_field(const api_request *req, const char *name,
+                                  api_response *fail) {
+  const json_t *body = req->body;
+  if (!json_is_object(body)) {
+    *fail = api_errf(ERR_BAD_REQUEST, "body: must be object");
+    return NULL;
+  }
+  const char *key;
+  const json_t *v;
+  json_object_foreach((json_t *)body, key, v) {
+    if (strcmp(key, name) != 0) {
+      *fail = api_errf(ERR_BAD_REQUEST,
+                       "%.100s: is not a field of this request (only %s)", key,
+                       name);
+      return NULL;
+    }
+  }
+  v = json_object_get(body, name);
+  if (!v)
+    *fail = api_errf(ERR_BAD_REQUEST, "%s: is required", name);
+  return v;
+}

@@ -125,6 +125,13 @@ bool api_query_enum_all(const api_request *req, const char *key,
                         const char *const *allowed, json_t **out,
                         api_response *fail);
 
+/* For bodies checked by their handler (the control API's): the body's one
+ * field `name` (borrowed). NULL with *fail a 400 when the body is not an
+ * object, has another field ("x: is not a field of this request (only
+ * name)") or lacks it ("name: is required"). */
+const json_t *api_body_only_field(const api_request *req, const char *name,
+                                  api_response *fail);
+
 /* Current time as an ISO 8601 JSON string (NEW reference). */
 json_t *api_now_json(const api_request *req);
 
