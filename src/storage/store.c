@@ -787,41 +787,32 @@ static void bind_key(sqlite3_stmt *st, const store_obj_key *key) {
   store_bind_text(st, 3, key->org_id);
 }
 
-static store_status store_obj_insert_bound(store *s, sqlite3_stmt *st,
-                                           const store_obj_key *key,
-                                           const char *parent_id,
-                                           const char *group_id) {
-  store_bind_text(st, 1, key->kind);
-  store_bind_text(st, 2, key->id);
-  store_bind_text(st, 3, key->org_id);
-  store_bind_text(st, 4, parent_id);
-  store_bind_text(st, 5, group_id);
-  return store_run(s, st, "insert");
-}
-
-store_status store_obj_insert(store *s, const store_obj_key *key,
-                              const char *parent_id, const char *group_id,
-                              const json_t *body) {
-  sqlite3_stmt *st = store_stmt(s, ST_OBJ_INSERT);
-  char *text = store_dump(body);
-  if (!st || !text) {
-    free(text);
-    return STORE_ERROR;
-  }
-  sqlite3_bind_text(st, 6, text, -1, free);
-  return store_obj_insert_bound(s, st, key, parent_id, group_id);
-}
-
 store_status store_obj_insert_text(store *s, const store_obj_key *key,
                                    const char *parent_id, const char *group_id,
                                    const char *text) {
   sqlite3_stmt *st = store_stmt(s, ST_OBJ_INSERT);
   if (!st)
     return STORE_ERROR;
+  store_bind_text(st, 1, key->kind);
+  store_bind_text(st, 2, key->id);
+  store_bind_text(st, 3, key->org_id);
+  store_bind_text(st, 4, parent_id);
+  store_bind_text(st, 5, group_id);
   /* Static: the text outlives the step, and store_stmt clears the bindings
    * before the statement is used again. */
   sqlite3_bind_text(st, 6, text, -1, SQLITE_STATIC);
-  return store_obj_insert_bound(s, st, key, parent_id, group_id);
+  return store_run(s, st, "insert");
+}
+
+store_status store_obj_insert(store *s, const store_obj_key *key,
+                              const char *parent_id, const char *group_id,
+                              const json_t *body) {
+  char *text = store_dump(body);
+  if (!text)
+    return STORE_ERROR;
+  store_status st = store_obj_insert_text(s, key, parent_id, group_id, text);
+  free(text);
+  return st;
 }
 
 static json_t *store_load_body(sqlite3_stmt *st, int col) {
