@@ -1,6 +1,8 @@
 #include "http/journal.h"
 
 #include "core/clock.h"
+#include "core/codec.h"
+#include "core/jsontext.h"
 #include "routing/faults.h"
 
 #include <pthread.h>
@@ -123,40 +125,6 @@ static void jbuf_reserve(jbuf *b, size_t cap) {
     b->p[0] = '\0';
 }
 
-static size_t journal_hex(char c) {
-  if (c >= '0' && c <= '9')
-    return (size_t)(c - '0');
-  if (c >= 'a' && c <= 'f')
-    return (size_t)(c - 'a' + 10);
-  if (c >= 'A' && c <= 'F')
-    return (size_t)(c - 'A' + 10);
-  return 16;
-}
-
-/* The end of the JSON string starting at s[i] == '"': the index after its
- * closing quote, or len when cut. `escapes`: the text holds a backslash
- * (else the closing quote is the next one, found with memchr: this runs on
- * every answer the journal keeps). */
-static size_t journal_string_end(const char *s, size_t len, size_t i,
-                                 bool escapes) {
-  for (i++; i < len;) {
-    const char *q = memchr(s + i, '"', len - i);
-    if (!q)
-      return len;
-    size_t qi = (size_t)(q - s);
-    if (!escapes)
-      return qi + 1;
-    /* An odd run of backslashes before the quote escapes it. */
-    size_t bs = 0;
-    while (qi - bs > i && s[qi - bs - 1] == '\\')
-      bs++;
-    if (bs % 2 == 0)
-      return qi + 1;
-    i = qi + 1;
-  }
-  return len;
-}
-
 /* The name of the string s[start, end) (its quotes excluded) with escapes
  * undone where they are ASCII (so "client\u0053ecret" is seen as
  * clientSecret); 0 when longer than cap. */
@@ -169,8 +137,10 @@ static size_t journal_unescape(const char *s, size_t start, size_t end,
       c = s[++i];
       if (c == 'u' && i + 4 < end) {
         size_t v = 0;
-        for (size_t k = 1; k <= 4; k++)
-          v = v * 16 + journal_hex(s[i + k]);
+        for (size_t k = 1; k <= 4; k++) {
+          int d = codec_hex_value(s[i + k]);
+          v = v * 16 + (d < 0 ? 16 : (size_t)d); /* not a digit: '?' */
+        }
         c = v < 128 ? (char)v : '?';
         i += 4;
       }
@@ -180,35 +150,6 @@ static size_t journal_unescape(const char *s, size_t start, size_t end,
     name[n++] = c;
   }
   return n;
-}
-
-/* The end of the JSON value starting at s[i] (strings, nested containers
- * and scalars), or len when the text is cut inside it. */
-static size_t journal_value_end(const char *s, size_t len, size_t i,
-                                bool escapes) {
-  if (i >= len)
-    return len;
-  if (s[i] == '"')
-    return journal_string_end(s, len, i, escapes);
-  if (s[i] == '{' || s[i] == '[') {
-    size_t depth = 0;
-    while (i < len) {
-      char c = s[i];
-      if (c == '"') {
-        i = journal_string_end(s, len, i, escapes);
-        continue;
-      }
-      if (c == '{' || c == '[')
-        depth++;
-      else if ((c == '}' || c == ']') && --depth == 0)
-        return i + 1;
-      i++;
-    }
-    return len;
-  }
-  while (i < len && !strchr(",}] \t\r\n", s[i]))
-    i++;
-  return i;
 }
 
 char *journal_redact_json(const char *s, size_t len, bool secret_data,
@@ -224,7 +165,7 @@ char *journal_redact_json(const char *s, size_t len, bool secret_data,
     if (!q)
       break;
     size_t start = (size_t)(q - s) + 1;
-    size_t end = journal_string_end(s, len, start - 1, escapes);
+    size_t end = jsontext_string_end(s, len, start - 1, escapes);
     i = end;
     size_t colon = i;
     while (colon < len && journal_space(s[colon]))
@@ -250,7 +191,7 @@ char *journal_redact_json(const char *s, size_t len, bool secret_data,
       v++;
     jbuf_put(&b, s + done, v - done);
     jbuf_put(&b, "\"***\"", 5);
-    i = done = journal_value_end(s, len, v, escapes);
+    i = done = jsontext_value_end(s, len, v, escapes);
   }
   jbuf_put(&b, s + done, len - done);
   if (b.oom) {

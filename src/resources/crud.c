@@ -4,6 +4,7 @@
 #include "resources/paging.h"
 
 #include "core/codec.h"
+#include "core/jsontext.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -194,45 +195,6 @@ static size_t crud_ws(const char *t, size_t i, size_t n) {
   return i;
 }
 
-/* t[i] is '"': the index after the closing quote, or n when unclosed. */
-static size_t crud_skip_string(const char *t, size_t i, size_t n) {
-  for (i++; i < n; i++) {
-    if (t[i] == '\\')
-      i++;
-    else if (t[i] == '"')
-      return i + 1;
-  }
-  return n;
-}
-
-/* The index after the value starting at t[i], or n when malformed. */
-static size_t crud_skip_value(const char *t, size_t i, size_t n) {
-  if (i >= n)
-    return n;
-  if (t[i] == '"')
-    return crud_skip_string(t, i, n);
-  if (t[i] != '{' && t[i] != '[') {
-    while (i < n && t[i] != ',' && t[i] != '}' && t[i] != ']' && t[i] != ' ' &&
-           t[i] != '\n' && t[i] != '\t' && t[i] != '\r')
-      i++;
-    return i;
-  }
-  size_t depth = 0;
-  while (i < n) {
-    char c = t[i];
-    if (c == '"') {
-      i = crud_skip_string(t, i, n);
-      continue;
-    }
-    if (c == '{' || c == '[')
-      depth++;
-    else if ((c == '}' || c == ']') && --depth == 0)
-      return i + 1;
-    i++;
-  }
-  return n;
-}
-
 /* Looks for a top-level key of the object text t: 1 with the value's span
  * [*vs, *ve), 0 when absent (*vs is then the index of the closing brace and
  * *ve says whether the object has members), -1 when t is not an object. */
@@ -256,13 +218,13 @@ static int crud_text_find(const char *t, size_t n, const char *key, size_t *vs,
     }
     if (i >= n || t[i] != '"')
       return -1;
-    size_t kend = crud_skip_string(t, i, n);
+    size_t kend = jsontext_string_end(t, n, i, true);
     bool match = kend - i == klen + 2 && memcmp(t + i + 1, key, klen) == 0;
     i = crud_ws(t, kend, n);
     if (i >= n || t[i] != ':')
       return -1;
     size_t start = crud_ws(t, i + 1, n);
-    size_t end = crud_skip_value(t, start, n);
+    size_t end = jsontext_value_end(t, n, start, true);
     if (end >= n)
       return -1;
     if (match) {
