@@ -395,6 +395,29 @@ store_status store_run(store *s, sqlite3_stmt *st, const char *what) {
   return store_fail(s, what);
 }
 
+store_status store_run_text(store *s, const char *sql, const char *value,
+                            const char *what) {
+  sqlite3_stmt *st = store_stmt_sql(s, sql);
+  if (!st)
+    return STORE_ERROR;
+  store_bind_text(st, 1, value);
+  return store_run(s, st, what);
+}
+
+store_status store_row_exists(store *s, const char *sql, const char *value,
+                              const char *what) {
+  sqlite3_stmt *st = store_stmt_sql(s, sql);
+  if (!st)
+    return STORE_ERROR;
+  store_bind_text(st, 1, value);
+  int rc = sqlite3_step(st);
+  store_status result = rc == SQLITE_ROW    ? STORE_ONE
+                        : rc == SQLITE_DONE ? STORE_NONE
+                                            : store_fail(s, what);
+  sqlite3_reset(st);
+  return result;
+}
+
 void store_copy_col(sqlite3_stmt *st, int col, char *dst, size_t size) {
   const unsigned char *v = sqlite3_column_text(st, col);
   snprintf(dst, size, "%s", v ? (const char *)v : "");

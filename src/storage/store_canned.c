@@ -22,16 +22,7 @@ static const char canned_clear_sql[] =
 static const char canned_clear_all_sql[] = "DELETE FROM canned_predictions";
 
 store_status store_canned_model_exists(store *s, const char *model_id) {
-  sqlite3_stmt *st = store_stmt_sql(s, canned_model_sql);
-  if (!st)
-    return STORE_ERROR;
-  store_bind_text(st, 1, model_id);
-  int rc = sqlite3_step(st);
-  store_status result = rc == SQLITE_ROW    ? STORE_ONE
-                        : rc == SQLITE_DONE ? STORE_NONE
-                                            : store_fail(s, "canned model");
-  sqlite3_reset(st);
-  return result;
+  return store_row_exists(s, canned_model_sql, model_id, "canned model");
 }
 
 store_status store_canned_push(store *s, const char *model_id,

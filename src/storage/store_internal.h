@@ -23,6 +23,14 @@ void store_bind_text(sqlite3_stmt *st, int idx, const char *v);
 /* Steps a statement that returns no rows: STORE_ONE when done, STORE_NONE on
  * a constraint violation, otherwise store_fail. Resets the statement. */
 store_status store_run(store *s, sqlite3_stmt *st, const char *what);
+/* store_run of the cached statement `sql` (store_stmt_sql) with `value`
+ * bound to ?1. */
+store_status store_run_text(store *s, const char *sql, const char *value,
+                            const char *what);
+/* Whether the cached query `sql` with `value` bound to ?1 returns a row:
+ * STORE_ONE, STORE_NONE, or store_fail. */
+store_status store_row_exists(store *s, const char *sql, const char *value,
+                              const char *what);
 /* Copies a text column into dst (empty for NULL), truncated to size. */
 void store_copy_col(sqlite3_stmt *st, int col, char *dst, size_t size);
 /* Copies column col of the current row into *out (malloc'ed, with a NUL

@@ -8,30 +8,15 @@ static const char seed_client_sql[] =
 static const char seed_api_key_sql[] =
     "SELECT 1 FROM clients WHERE api_key = ?1";
 
-static store_status store_seed_exists(store *s, const char *sql,
-                                      const char *value, const char *what) {
-  sqlite3_stmt *st = store_stmt_sql(s, sql);
-  if (!st)
-    return STORE_ERROR;
-  store_bind_text(st, 1, value);
-  int rc = sqlite3_step(st);
-  store_status result = rc == SQLITE_ROW    ? STORE_ONE
-                        : rc == SQLITE_DONE ? STORE_NONE
-                                            : store_fail(s, what);
-  sqlite3_reset(st);
-  return result;
-}
-
 store_status store_seed_id_used(store *s, const char *id) {
-  return store_seed_exists(s, seed_id_sql, id, "seed: id lookup");
+  return store_row_exists(s, seed_id_sql, id, "seed: id lookup");
 }
 
 store_status store_seed_client_id_used(store *s, const char *client_id) {
-  return store_seed_exists(s, seed_client_sql, client_id,
-                           "seed: client id lookup");
+  return store_row_exists(s, seed_client_sql, client_id,
+                          "seed: client id lookup");
 }
 
 store_status store_seed_api_key_used(store *s, const char *api_key) {
-  return store_seed_exists(s, seed_api_key_sql, api_key,
-                           "seed: api key lookup");
+  return store_row_exists(s, seed_api_key_sql, api_key, "seed: api key lookup");
 }

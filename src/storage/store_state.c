@@ -87,21 +87,13 @@ static store_status state_exec(store *s, const char *sql, const char *what) {
   return store_fail(s, what);
 }
 
-static store_status state_run_id(store *s, const char *sql, const char *id,
-                                 const char *what) {
-  sqlite3_stmt *st = store_stmt_sql(s, sql);
-  if (!st)
-    return STORE_ERROR;
-  store_bind_text(st, 1, id);
-  return store_run(s, st, what);
-}
-
 store_status store_state_wipe(store *s, const char *keep_client_id) {
   store_status st = state_exec(s, STATE_KEEP_TABLES, "reset: keep tables");
   if (st == STORE_ONE && keep_client_id) {
     st = state_exec(s, STATE_KEEP_TOKENS, "reset: tokens");
     if (st == STORE_ONE)
-      st = state_run_id(s, STATE_KEEP_CLIENT, keep_client_id, "reset: client");
+      st =
+          store_run_text(s, STATE_KEEP_CLIENT, keep_client_id, "reset: client");
   }
   for (size_t i = 0;
        st == STORE_ONE && i < sizeof STATE_WIPE / sizeof STATE_WIPE[0]; i++) {

@@ -168,22 +168,13 @@ store_status store_wfx_update(store *s, const char *id, const char *status,
   return r;
 }
 
-static store_status wfx_run_id(store *s, const char *sql, const char *id,
-                               const char *what) {
-  sqlite3_stmt *st = store_stmt_sql(s, sql);
-  if (!st)
-    return STORE_ERROR;
-  store_bind_text(st, 1, id);
-  return store_run(s, st, what);
-}
-
 store_status store_wfx_delete(store *s, const char *id) {
-  return wfx_run_id(s, wfx_delete_sql, id, "execution delete");
+  return store_run_text(s, wfx_delete_sql, id, "execution delete");
 }
 
 store_status store_wfx_delete_workflow(store *s, const char *workflow_id) {
-  return wfx_run_id(s, wfx_delete_workflow_sql, workflow_id,
-                    "workflow executions delete");
+  return store_run_text(s, wfx_delete_workflow_sql, workflow_id,
+                        "workflow executions delete");
 }
 
 int64_t store_wfx_count_running(store *s, const char *workflow_id) {
