@@ -134,18 +134,6 @@ LAS_HANDLER(emulator_snapshot_restore) {
   return resp;
 }
 
-/* A new empty file beside the database, for a download or an upload. */
-static bool emu_temp(const char *tag, char *out, size_t len) {
-  int n = snprintf(out, len, "%s.%s-XXXXXX", store_global_path(), tag);
-  if (n < 0 || (size_t)n >= len)
-    return false;
-  int fd = mkstemp(out);
-  if (fd < 0)
-    return false;
-  close(fd);
-  return true;
-}
-
 static bool emu_read_file(const char *path, char **data, size_t *len) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   struct stat sb;
@@ -190,7 +178,7 @@ static bool emu_write_file(const char *path, const char *data, size_t len) {
 LAS_HANDLER(emulator_snapshot_download) {
   (void)req;
   char tmp[1200];
-  if (!emu_temp("download", tmp, sizeof tmp))
+  if (!store_temp_beside(store_global_path(), "download", tmp, sizeof tmp))
     return api_errf(ERR_INTERNAL,
                     "snapshot: cannot make a temporary file beside the "
                     "database: %s",
@@ -216,7 +204,7 @@ LAS_HANDLER(emulator_snapshot_upload) {
                     "body: must be a snapshot file (as GET /_emulator/snapshot "
                     "answers it), is empty");
   char tmp[1200];
-  if (!emu_temp("upload", tmp, sizeof tmp))
+  if (!store_temp_beside(store_global_path(), "upload", tmp, sizeof tmp))
     return api_errf(ERR_INTERNAL,
                     "snapshot: cannot make a temporary file beside the "
                     "database: %s",

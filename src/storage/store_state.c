@@ -139,10 +139,8 @@ store_status store_state_first_user(store *s, const char *org_id, char *out) {
 
 /* ---- snapshots ---- */
 
-/* A temporary file name beside `path` (same file system, so that a rename
- * replaces it in one step); the file is created empty. */
-static bool state_temp_beside(const char *path, const char *tag, char *out,
-                              size_t len) {
+bool store_temp_beside(const char *path, const char *tag, char *out,
+                       size_t len) {
   int n = snprintf(out, len, "%s.%s-XXXXXX", path, tag);
   if (n < 0 || (size_t)n >= len) {
     errno = ENAMETOOLONG;
@@ -241,7 +239,7 @@ store_state_result store_state_export(const char *path, int64_t *bytes,
     }
   }
   char tmp[1100];
-  if (!state_temp_beside(path, "part", tmp, sizeof tmp)) {
+  if (!store_temp_beside(path, "part", tmp, sizeof tmp)) {
     snprintf(err, errlen, "path: cannot write %s: %s", path, strerror(errno));
     return STORE_STATE_BAD_FILE;
   }
@@ -463,7 +461,7 @@ store_state_result store_state_restore(const char *path, const char *what,
                                        char *err, size_t errlen) {
   err[0] = '\0';
   char tmp[1100];
-  if (!state_temp_beside(store_global_path(), "restore", tmp, sizeof tmp)) {
+  if (!store_temp_beside(store_global_path(), "restore", tmp, sizeof tmp)) {
     snprintf(err, errlen,
              "snapshot: cannot make a temporary file beside %s: "
              "%s",

@@ -43,6 +43,13 @@ typedef enum {
   STORE_STATE_FAILED    /* the server's: err says what failed */
 } store_state_result;
 
+/* A new empty file named `path.tag-XXXXXX` (out, len bytes), beside path
+ * on its file system so that a rename replaces path in one step; false
+ * with errno set when it cannot be made (ENAMETOOLONG when out is too
+ * short). */
+bool store_temp_beside(const char *path, const char *tag, char *out,
+                       size_t len);
+
 /* Writes the whole database to `path` (a temporary file beside it, renamed
  * over it when complete), as one backup step from one read snapshot, so the
  * file is consistent while requests are being served. The file is a plain
