@@ -74,17 +74,11 @@ static store_status crud_store(const api_request *req, const crud_kind *k,
   json_incref(blob);
   if (blob)
     json_object_del(obj, k->blob_field);
-  char *text = stored ? store_dump(obj) : NULL;
+  char *text = insert ? store_dump(obj) : NULL;
   store_status st =
-      stored ? (text ? store_obj_insert_text(req->db, &key, parent_id, group_id,
-                                             text)
-                     : STORE_ERROR)
-      : insert ? store_obj_insert(req->db, &key, parent_id, group_id, obj)
-               : store_obj_update(req->db, &key, parent_id, group_id, obj);
-  if (stored && st == STORE_ONE)
-    *stored = text;
-  else
-    free(text);
+      !insert ? store_obj_update(req->db, &key, parent_id, group_id, obj)
+      : text  ? store_obj_insert_text(req->db, &key, parent_id, group_id, text)
+              : STORE_ERROR;
   if (st == STORE_ONE && json_is_string(blob)) {
     /* The API's base64 is kept as the bytes it encodes (handlers have
      * checked it decodes). */
@@ -95,6 +89,10 @@ static store_status crud_store(const api_request *req, const crud_kind *k,
     st = decoded ? store_blob_put(req->db, id, decoded, len) : STORE_ERROR;
     free(bytes);
   }
+  if (stored && st == STORE_ONE)
+    *stored = text;
+  else
+    free(text);
   /* A null blob field is not put back: unset fields are omitted. */
   if (json_is_string(blob))
     json_object_set(obj, k->blob_field, blob);
