@@ -717,11 +717,8 @@ LAS_HANDLER(predictions_create) {
     return api_ok_raw(answer, req->prepared.answer_len);
   }
   /* Not crud_reply: it takes any object with a "predictions" array for a
-   * list page, and a prediction has one of its own. */
-  json_t *shown = json_copy(obj);
-  json_decref(obj);
-  if (!shown)
-    return api_err(ERR_INTERNAL);
-  pred_present(req, shown);
-  return api_ok(shown);
+   * list page, and a prediction has one of its own. (Without a prepared
+   * text, obj is this request's own.) */
+  pred_present(req, obj);
+  return api_ok(obj);
 }
