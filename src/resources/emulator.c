@@ -59,6 +59,22 @@ LAS_HANDLER(emulator_clock_get) {
   return api_ok(emulator_clock_json(clock_now_us()));
 }
 
+/* After the clock moved: runs what became due and answers the clock with
+ * `key` (the seconds it moved), jobsRun and moreDue. */
+static api_response emulator_clock_moved(const char *key, double seconds) {
+  bool more = false;
+  long ran = engine_run_due_now(EMULATOR_MAX_JOBS, &more);
+  if (ran < 0)
+    return api_errf(ERR_UNAVAILABLE,
+                    "the clock moved, but the job table could not be read; "
+                    "the engine runs what is due when it can");
+  json_t *out = emulator_clock_json(clock_now_us());
+  json_object_set_new(out, key, json_real(seconds));
+  json_object_set_new(out, "jobsRun", json_integer(ran));
+  json_object_set_new(out, "moreDue", json_boolean(more));
+  return api_ok(out);
+}
+
 LAS_HANDLER(emulator_clock_advance) {
   api_response fail;
   const json_t *v = api_body_only_field(req, "seconds", &fail);
@@ -77,17 +93,7 @@ LAS_HANDLER(emulator_clock_advance) {
     return api_errf(ERR_BAD_REQUEST, "seconds: would move the clock past "
                                      "9998-12-31T23:59:59Z");
   clock_shift_us(us);
-  bool more = false;
-  long ran = engine_run_due_now(EMULATOR_MAX_JOBS, &more);
-  if (ran < 0)
-    return api_errf(ERR_UNAVAILABLE,
-                    "the clock moved, but the job table could not be read; "
-                    "the engine runs what is due when it can");
-  json_t *out = emulator_clock_json(clock_now_us());
-  json_object_set_new(out, "advancedSeconds", json_real((double)us / 1e6));
-  json_object_set_new(out, "jobsRun", json_integer(ran));
-  json_object_set_new(out, "moreDue", json_boolean(more));
-  return api_ok(out);
+  return emulator_clock_moved("advancedSeconds", (double)us / 1e6);
 }
 
 /* Parses YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HHMM|±HH:MM); false otherwise. */
@@ -151,19 +157,9 @@ static api_response emulator_clock_move(int64_t offset_us) {
   int64_t before = clock_now_us();
   clock_set_offset_us(offset_us);
   int64_t moved = clock_now_us() - before;
-  bool more = false;
-  long ran = engine_run_due_now(EMULATOR_MAX_JOBS, &more);
-  if (ran < 0)
-    return api_errf(ERR_UNAVAILABLE,
-                    "the clock moved, but the job table could not be read; "
-                    "the engine runs what is due when it can");
-  json_t *out = emulator_clock_json(clock_now_us());
   /* To the millisecond: the request's own run time is in `moved`. */
-  json_object_set_new(out, "movedSeconds",
-                      json_real((double)llround((double)moved / 1e3) / 1e3));
-  json_object_set_new(out, "jobsRun", json_integer(ran));
-  json_object_set_new(out, "moreDue", json_boolean(more));
-  return api_ok(out);
+  return emulator_clock_moved("movedSeconds",
+                              (double)llround((double)moved / 1e3) / 1e3);
 }
 
 LAS_HANDLER(emulator_clock_set) {
